@@ -1,0 +1,218 @@
+/*
+ * tree.c — the flattened, path-sorted file list shared by the stage, the
+ * version module and diff; and validation of user-supplied dataset paths.
+ *
+ * Paths are compared bytewise (strcmp), which is also the order git keeps
+ * for files within one directory; callers never depend on git's own
+ * ordering, they only need one total order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "folio/error.h"
+#include "folio/tree.h"
+
+void folio_tree_init(folio_tree *t)
+{
+	t->v = NULL;
+	t->n = t->cap = 0;
+}
+
+void folio_tree_free(folio_tree *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->v[i].path);
+	free(t->v);
+	folio_tree_init(t);
+}
+
+int folio_tree_push(folio_tree *t, const folio_entry *e)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		folio_entry *v = realloc(t->v, cap * sizeof *v);
+		if (!v)
+			return folio_error_set(FOLIO_ENOMEM, "out of memory growing a file list to %zu entries", cap);
+		t->v = v;
+		t->cap = cap;
+	}
+	char *p = strdup(e->path);
+	if (!p)
+		return folio_error_set(FOLIO_ENOMEM, "out of memory copying path %s", e->path);
+	t->v[t->n] = *e;
+	t->v[t->n].path = p;
+	t->n++;
+	return 0;
+}
+
+/* Stable order for equal paths keeps "last pushed wins" well defined. */
+typedef struct {
+	folio_entry e;
+	size_t seq;
+} seq_entry;
+
+static int cmp_seq(const void *a, const void *b)
+{
+	const seq_entry *x = a, *y = b;
+	int c = strcmp(x->e.path, y->e.path);
+
+	if (c)
+		return c;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const folio_entry *)a)->path, ((const folio_entry *)b)->path);
+}
+
+void folio_tree_sort(folio_tree *t)
+{
+	int sorted_unique = 1;
+
+	for (size_t i = 1; i < t->n && sorted_unique; i++)
+		if (strcmp(t->v[i - 1].path, t->v[i].path) >= 0)
+			sorted_unique = 0;
+	if (sorted_unique)
+		return;
+
+	seq_entry *tmp = malloc(t->n * sizeof *tmp);
+	if (!tmp) {
+		/* Fall back to an unstable sort; duplicates then keep an
+		 * arbitrary one, which only happens under memory pressure. */
+		qsort(t->v, t->n, sizeof *t->v, cmp_entry);
+	} else {
+		for (size_t i = 0; i < t->n; i++) {
+			tmp[i].e = t->v[i];
+			tmp[i].seq = i;
+		}
+		qsort(tmp, t->n, sizeof *tmp, cmp_seq);
+		for (size_t i = 0; i < t->n; i++)
+			t->v[i] = tmp[i].e;
+		free(tmp);
+	}
+	size_t w = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (i + 1 < t->n && strcmp(t->v[i].path, t->v[i + 1].path) == 0) {
+			free(t->v[i].path);
+			continue;
+		}
+		t->v[w++] = t->v[i];
+	}
+	t->n = w;
+}
+
+folio_entry *folio_tree_find(const folio_tree *t, const char *path)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->v[mid].path, path);
+		if (c == 0)
+			return &t->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void folio_tree_remove_at(folio_tree *t, size_t i)
+{
+	free(t->v[i].path);
+	memmove(&t->v[i], &t->v[i + 1], (t->n - i - 1) * sizeof *t->v);
+	t->n--;
+}
+
+int folio_tree_copy(folio_tree *out, const folio_tree *src)
+{
+	folio_tree_init(out);
+	for (size_t i = 0; i < src->n; i++) {
+		int rc = folio_tree_push(out, &src->v[i]);
+		if (rc < 0) {
+			folio_tree_free(out);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int folio_utf8_valid(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = s[i];
+		size_t n;
+		unsigned cp;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			n = 1; cp = c & 0x1f;
+		} else if ((c & 0xf0) == 0xe0) {
+			n = 2; cp = c & 0x0f;
+		} else if ((c & 0xf8) == 0xf0) {
+			n = 3; cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (i + n >= len) /* the sequence runs past the end */
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (s[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+int folio_path_validate(const char *path)
+{
+	size_t len = strlen(path);
+
+	if (len == 0)
+		return folio_error_set(FOLIO_EINVAL, "empty path");
+	if (len > 4095)
+		return folio_error_set(FOLIO_EINVAL, "path is longer than 4095 bytes: %.80s...", path);
+	if (path[0] == '/')
+		return folio_error_set(FOLIO_EINVAL,
+			"'%s' is an absolute path; dataset paths are relative to the dataset root", path);
+	if (!folio_utf8_valid(path, len))
+		return folio_error_set(FOLIO_EINVAL,
+			"'%s' is not valid UTF-8; rename the file (e.g. with convmv) and add it again", path);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)path[i];
+		if (c < 0x20 || c == 0x7f)
+			return folio_error_set(FOLIO_EINVAL,
+				"'%s' contains a control character (byte 0x%02x at offset %zu); rename the file", path, c, i);
+	}
+	const char *p = path;
+	while (*p) {
+		const char *slash = strchr(p, '/');
+		size_t n = slash ? (size_t)(slash - p) : strlen(p);
+		if (n == 0)
+			return folio_error_set(FOLIO_EINVAL, "'%s' has an empty component ('//' or a trailing '/')", path);
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return folio_error_set(FOLIO_EINVAL,
+				"'%s' contains a '%.*s' component; dataset paths may not leave or refer to their folder", path, (int)n, p);
+		if (n == 4 && strncmp(p, ".git", 4) == 0)
+			return folio_error_set(FOLIO_EINVAL, "'%s' contains a '.git' component, which git refuses in trees", path);
+		if (n > 255)
+			return folio_error_set(FOLIO_EINVAL, "'%s' has a component longer than 255 bytes", path);
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return 0;
+}

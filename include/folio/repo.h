@@ -1,0 +1,82 @@
+/*
+ * repo.h — a folio repository on disk: finding it, opening it, locking it,
+ * and its stage (the tree the next commit will record).
+ *
+ *   REPO/folio.json   marker and format version ({"format": 1})
+ *   REPO/git/         bare git repository (versions)
+ *   REPO/objects/     content-addressed object store
+ *   REPO/stage/index  the staged tree (absent: the stage equals HEAD's tree)
+ *   REPO/cache/       derived data; deleting it loses nothing
+ *   REPO/lock         flock: held exclusively by whoever changes refs or stage
+ *   REPO/objects.lock flock: shared by object writers, exclusive for gc
+ *
+ * Locks are flock(2) locks, so a killed process never leaves a stale lock.
+ */
+#ifndef FOLIO_REPO_H
+#define FOLIO_REPO_H
+
+#include "folio/store.h"
+#include "folio/tree.h"
+#include "folio/version.h"
+
+#define FOLIO_FORMAT 1
+
+typedef struct folio_repo {
+	char *path;              /* absolute path of REPO */
+	folio_store *store;
+	folio_version *version;  /* not thread-safe: one thread at a time */
+	int lock_fd;             /* REPO/lock while held, else -1 */
+	int objects_lock_fd;     /* REPO/objects.lock while held, else -1 */
+} folio_repo;
+
+/* Makes path (absent or an empty folder) a new repository. */
+int folio_repo_init(const char *path);
+
+/* Opens an existing repository; FOLIO_ENOTFOUND if path is not one. */
+int folio_repo_open(folio_repo **out, const char *path);
+void folio_repo_free(folio_repo *repo);
+
+/*
+ * Finds the repository: explicit (from -R) if non-NULL, else $FOLIO_REPO,
+ * else the current directory and its parents. *out is malloc'd.
+ */
+int folio_repo_discover(char **out, const char *explicit_path);
+
+/*
+ * Takes REPO/lock exclusively, waiting up to $FOLIO_LOCK_TIMEOUT seconds
+ * (default 10). what ("folio commit") is recorded in the lock file so that
+ * a process that finds it locked can say who holds it (FOLIO_ELOCKED).
+ */
+int folio_repo_lock(folio_repo *repo, const char *what);
+void folio_repo_unlock(folio_repo *repo);
+
+/* Shared (writers) or exclusive (gc) lock on the object store. */
+int folio_repo_lock_objects(folio_repo *repo, int exclusive, const char *what);
+void folio_repo_unlock_objects(folio_repo *repo);
+
+/*
+ * The stage. load fills out (sorted) and base_hex with the commit the stage
+ * was last synchronised with ("" on an unborn branch). With no stage file
+ * the stage is HEAD's tree. save writes it atomically and durably (temp
+ * file, fsync, rename, fsync dir); the caller holds the repo lock.
+ */
+int folio_stage_load(folio_tree *out, char base_hex[FOLIO_COMMIT_HEXSZ + 1],
+		     folio_repo *repo);
+int folio_stage_save(folio_repo *repo, const folio_tree *tree,
+		     const char *base_hex);
+
+/* Drops the stage file: the stage becomes HEAD's tree again. */
+int folio_stage_reset(folio_repo *repo);
+
+/*
+ * Checks that no path in a sorted tree is both a file and a folder
+ * ("a" and "a/b"); FOLIO_EINVAL names both.
+ */
+int folio_tree_check_conflicts(const folio_tree *tree);
+
+/* Content callback for folio_version_commit: reads BLOB/LINK entries from
+ * the object store (payload is the folio_repo). */
+int folio_repo_content_cb(void **out, size_t *len, const folio_entry *e,
+			  void *payload);
+
+#endif

@@ -1,0 +1,234 @@
+/* Unit tests for core/repo: init/open/discover, locks, the stage file,
+ * file/folder conflicts and tree diffs. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "folio/diff.h"
+#include "folio/error.h"
+#include "folio/repo.h"
+
+static char dir[256];
+static char repo_path[300];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/folio-ut-repo.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(repo_path, sizeof repo_path, "%s/r", dir);
+	cr_assert_eq(folio_repo_init(repo_path), 0, "%s", folio_error_last());
+}
+
+static void teardown(void)
+{
+	char cmd[400];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	cr_expect_eq(system(cmd), 0);
+}
+
+static folio_entry mk(const char *path, int n)
+{
+	folio_entry e = { 0 };
+	e.path = (char *)path;
+	e.kind = n % 2 ? FOLIO_ENTRY_LFS : FOLIO_ENTRY_BLOB;
+	e.mode = FOLIO_MODE_FILE;
+	e.size = (uint64_t)n * 10;
+	e.oid.id[0] = (unsigned char)n;
+	e.mtime_ns = 1234567890123456789LL;
+	return e;
+}
+
+TestSuite(repo, .init = setup, .fini = teardown);
+
+Test(repo, init_refuses_non_empty_and_open_checks_marker)
+{
+	cr_expect_eq(folio_repo_init(repo_path), FOLIO_EEXISTS);
+	folio_repo *r = NULL;
+	cr_assert_eq(folio_repo_open(&r, repo_path), 0, "%s", folio_error_last());
+	cr_expect_not_null(r->store);
+	folio_repo_free(r);
+	cr_expect_eq(folio_repo_open(&r, dir), FOLIO_ENOTFOUND);
+}
+
+Test(repo, discover_from_a_subfolder_and_env)
+{
+	char sub[400], *found = NULL, old[4096];
+	snprintf(sub, sizeof sub, "%s/objects", repo_path);
+	cr_assert_not_null(getcwd(old, sizeof old));
+	cr_assert_eq(chdir(sub), 0);
+	unsetenv("FOLIO_REPO");
+	cr_assert_eq(folio_repo_discover(&found, NULL), 0, "%s", folio_error_last());
+	cr_expect_str_eq(found, repo_path);
+	free(found);
+	cr_assert_eq(chdir(dir), 0);
+	cr_expect_eq(folio_repo_discover(&found, NULL), FOLIO_ENOTFOUND);
+	setenv("FOLIO_REPO", repo_path, 1);
+	cr_expect_eq(folio_repo_discover(&found, NULL), 0);
+	free(found);
+	unsetenv("FOLIO_REPO");
+	cr_expect_eq(folio_repo_discover(&found, dir), FOLIO_ENOTFOUND);
+	cr_assert_eq(chdir(old), 0);
+}
+
+Test(repo, lock_is_exclusive_and_names_the_holder)
+{
+	folio_repo *a = NULL, *b = NULL;
+	cr_assert_eq(folio_repo_open(&a, repo_path), 0);
+	cr_assert_eq(folio_repo_open(&b, repo_path), 0);
+	setenv("FOLIO_LOCK_TIMEOUT", "0", 1);
+	cr_assert_eq(folio_repo_lock(a, "unit test"), 0);
+	cr_expect_eq(folio_repo_lock(b, "second"), FOLIO_ELOCKED);
+	cr_expect(strstr(folio_error_last(), "unit test") != NULL, "%s", folio_error_last());
+	folio_repo_unlock(a);
+	cr_expect_eq(folio_repo_lock(b, "second"), 0);
+	/* objects lock: shared with shared, not with exclusive */
+	folio_repo_unlock(b);
+	cr_expect_eq(folio_repo_lock_objects(a, 0, "add"), 0);
+	cr_expect_eq(folio_repo_lock_objects(b, 0, "add"), 0);
+	folio_repo_unlock_objects(b);
+	cr_expect_eq(folio_repo_lock_objects(b, 1, "gc"), FOLIO_ELOCKED);
+	folio_repo_unlock_objects(a);
+	cr_expect_eq(folio_repo_lock_objects(b, 1, "gc"), 0);
+	unsetenv("FOLIO_LOCK_TIMEOUT");
+	folio_repo_free(a);
+	folio_repo_free(b);
+}
+
+Test(repo, stage_round_trip)
+{
+	folio_repo *r = NULL;
+	folio_tree t, back;
+	char base[41];
+	cr_assert_eq(folio_repo_open(&r, repo_path), 0);
+	cr_assert_eq(folio_stage_load(&t, base, r), 0, "%s", folio_error_last());
+	cr_expect_eq(t.n, 0);
+	cr_expect_str_eq(base, "");
+	folio_entry e1 = mk("images/a b.jpg", 1), e2 = mk("labels/é.json", 2);
+	e2.blob[3] = 0xab;
+	folio_tree_push(&t, &e1);
+	folio_tree_push(&t, &e2);
+	folio_tree_sort(&t);
+	cr_assert_eq(folio_stage_save(r, &t, "0123456789012345678901234567890123456789"), 0);
+	cr_assert_eq(folio_stage_load(&back, base, r), 0, "%s", folio_error_last());
+	cr_expect_str_eq(base, "0123456789012345678901234567890123456789");
+	cr_assert_eq(back.n, 2);
+	for (size_t i = 0; i < 2; i++) {
+		cr_expect_str_eq(back.v[i].path, t.v[i].path);
+		cr_expect_eq(back.v[i].kind, t.v[i].kind);
+		cr_expect_eq(back.v[i].size, t.v[i].size);
+		cr_expect_eq(back.v[i].mtime_ns, t.v[i].mtime_ns);
+		cr_expect_eq(memcmp(back.v[i].blob, t.v[i].blob, 20), 0);
+		cr_expect_eq(folio_oid_cmp(&back.v[i].oid, &t.v[i].oid), 0);
+	}
+	folio_tree_free(&t);
+	folio_tree_free(&back);
+	cr_expect_eq(folio_stage_reset(r), 0);
+	folio_repo_free(r);
+}
+
+static void write_stage(const char *text)
+{
+	char p[400];
+	snprintf(p, sizeof p, "%s/stage/index", repo_path);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+Test(repo, corrupt_stage_names_file_and_line)
+{
+	static const char *bad[] = {
+		"not a stage\n",
+		"folio-stage 1\n",
+		"folio-stage 1\nbase -\nL 100644 zz 1 0 - a.jpg\n",
+		"folio-stage 1\nbase -\nX 100644 " "0000000000000000000000000000000000000000000000000000000000000000 1 0 - a\n",
+		"folio-stage 1\nbase -\nL 100644 " "0000000000000000000000000000000000000000000000000000000000000000 1 0 - ../a\n",
+		"folio-stage 1\nbase -\nL 100644 " "0000000000000000000000000000000000000000000000000000000000000000 1 0 - a",
+		"folio-stage 1\nbase short\n",
+		NULL,
+	};
+	folio_repo *r = NULL;
+	folio_tree t;
+	char base[41];
+	cr_assert_eq(folio_repo_open(&r, repo_path), 0);
+	for (int i = 0; bad[i]; i++) {
+		write_stage(bad[i]);
+		cr_expect_eq(folio_stage_load(&t, base, r), FOLIO_ECORRUPT, "case %d", i);
+		cr_expect(strstr(folio_error_last(), "stage/index") != NULL, "case %d: %s", i, folio_error_last());
+	}
+	folio_repo_free(r);
+}
+
+Test(repo, conflicts_between_files_and_folders)
+{
+	folio_tree t;
+	folio_tree_init(&t);
+	folio_entry a = mk("a", 1), b = mk("a-b", 2), c = mk("a.txt", 3), d = mk("a/c", 4);
+	folio_tree_push(&t, &a);
+	folio_tree_push(&t, &b);
+	folio_tree_push(&t, &c);
+	folio_tree_sort(&t);
+	cr_expect_eq(folio_tree_check_conflicts(&t), 0);
+	folio_tree_push(&t, &d);
+	folio_tree_sort(&t);
+	cr_expect_eq(folio_tree_check_conflicts(&t), FOLIO_EINVAL);
+	cr_expect(strstr(folio_error_last(), "'a'") != NULL, "%s", folio_error_last());
+	folio_tree_free(&t);
+}
+
+Test(diff, added_removed_modified_renamed)
+{
+	folio_tree a, b;
+	folio_diff d;
+	folio_tree_init(&a);
+	folio_tree_init(&b);
+	folio_entry keep = mk("keep", 1), gone = mk("gone", 2), mod1 = mk("mod", 3),
+		    mod2 = mk("mod", 5), old = mk("old/name", 7), new = mk("new/name", 7),
+		    add = mk("added", 9);
+	folio_tree_push(&a, &keep); folio_tree_push(&a, &gone);
+	folio_tree_push(&a, &mod1); folio_tree_push(&a, &old);
+	folio_tree_push(&b, &keep); folio_tree_push(&b, &mod2);
+	folio_tree_push(&b, &new); folio_tree_push(&b, &add);
+	folio_tree_sort(&a);
+	folio_tree_sort(&b);
+	cr_assert_eq(folio_diff_trees(&d, &a, &b), 0);
+	cr_expect_eq(d.added, 1);
+	cr_expect_eq(d.removed, 1);
+	cr_expect_eq(d.modified, 1);
+	cr_expect_eq(d.renamed, 1);
+	cr_assert_eq(d.n, 4);
+	cr_expect_str_eq(d.v[0].b->path, "added");
+	cr_expect_eq(d.v[1].status, FOLIO_DIFF_REMOVED);
+	cr_expect_eq(d.v[2].status, FOLIO_DIFF_MODIFIED);
+	cr_expect_eq(d.v[3].status, FOLIO_DIFF_RENAMED);
+	cr_expect_str_eq(d.v[3].a->path, "old/name");
+	folio_diff_free(&d);
+	/* identical trees: empty diff */
+	cr_assert_eq(folio_diff_trees(&d, &a, &a), 0);
+	cr_expect_eq(d.n, 0);
+	folio_diff_free(&d);
+	folio_tree_free(&a);
+	folio_tree_free(&b);
+}
+
+Test(diff, mode_change_is_a_modification)
+{
+	folio_tree a, b;
+	folio_diff d;
+	folio_tree_init(&a);
+	folio_tree_init(&b);
+	folio_entry x = mk("run.sh", 2), y = mk("run.sh", 2);
+	y.mode = FOLIO_MODE_EXEC;
+	folio_tree_push(&a, &x);
+	folio_tree_push(&b, &y);
+	cr_assert_eq(folio_diff_trees(&d, &a, &b), 0);
+	cr_expect_eq(d.modified, 1);
+	folio_diff_free(&d);
+	folio_tree_free(&a);
+	folio_tree_free(&b);
+}

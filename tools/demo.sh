@@ -1,0 +1,56 @@
+#!/bin/bash
+# demo.sh — a five-minute tour of folio on real photos that Debian ships
+# (labelme-examples). Builds nothing itself: `make demo` builds first.
+# The repository is left in build/demo/repo for you to explore.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FOLIO=${FOLIO:-$PWD/build/release/bin/folio}
+EX=/usr/share/doc/labelme-examples/examples
+D=$PWD/build/demo
+rm -rf "$D"
+mkdir -p "$D/photos"
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; "$@"; }
+
+# A small detection dataset: photos with their labelme JSON and VOC XML.
+cp "$EX"/bbox_detection/data_annotated/*.jpg "$EX"/bbox_detection/data_annotated/*.json "$D/photos/"
+mkdir -p "$D/photos/voc"
+cp "$EX"/bbox_detection/data_dataset_voc/Annotations/*.xml "$D/photos/voc/"
+cp "$EX"/bbox_detection/labels.txt "$D/photos/labels.txt" 2>/dev/null || printf 'person\ncar\n' > "$D/photos/labels.txt"
+
+export FOLIO_REPO=$D/repo
+cd "$D"
+say "Create a repository and add a folder of photos and labels"
+run "$FOLIO" init repo
+run "$FOLIO" add photos
+run "$FOLIO" status
+run "$FOLIO" commit -m "Import the labelme bbox examples"
+run "$FOLIO" tag v1
+
+say "Images are git-lfs pointers in the history; labels are plain text"
+run "$FOLIO" ls -l v1 photos
+run git --git-dir=repo/git show v1:photos/2011_000003.jpg
+
+say "A second version: replace one photo, drop a label file, rename another"
+cp "$EX"/instance_segmentation/data_annotated/2011_000006.jpg photos/2011_000003.jpg
+touch photos/2011_000003.jpg
+run "$FOLIO" add photos
+run "$FOLIO" rm photos/voc/2011_000025.xml
+run "$FOLIO" mv photos/labels.txt photos/classes.txt
+run "$FOLIO" commit -m "Swap one photo, drop a VOC file, rename the class list"
+run "$FOLIO" log --oneline
+run "$FOLIO" diff v1 HEAD
+
+say "Every version stays addressable: read v1's photo back byte for byte"
+"$FOLIO" cat v1:photos/2011_000003.jpg | cmp - "$EX"/bbox_detection/data_annotated/2011_000003.jpg && echo "v1:photos/2011_000003.jpg is the original photo"
+
+say "Materialise a version as plain files for a training job"
+run "$FOLIO" export v1 "$D/v1-files"
+find "$D/v1-files" -type f | sort | head -5
+
+say "Verify every object and every version"
+run "$FOLIO" fsck
+run git --git-dir=repo/git log --stat --oneline -1
+
+printf '\nThe repository is in %s; try: FOLIO_REPO=%s %s log\n' "$D/repo" "$D/repo" "$FOLIO"

@@ -53,23 +53,37 @@ demo: all
 deps-check:
 	@tools/deps.sh --check 2>/dev/null || tools/deps.sh
 
+# V=1 shows full compiler command lines.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	@$(if $(Q),echo "  CC      $(CFG)/$<")
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIB): $(CORE_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
 
 $(FOLIO): $(CLI_OBJ) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
-# One criterion binary per module folder under tests/unit/.
+# One criterion binary per module folder under tests/unit/. (The object
+# list is a function so that make does not substitute the stem into it.)
+unit_objs = $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/$(1)/*.c))
+.SECONDARY:
 .SECONDEXPANSION:
-$(B)/tests/unit_%: $$(patsubst %.c,$(B)/%.o,$$(wildcard tests/unit/%/*.c)) $(LIB)
+$(B)/tests/unit_%: $$(call unit_objs,$$*) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LIBS) -lcriterion
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LIBS) -lcriterion
 
 check: deps-check
 	$(MAKE) --no-print-directory check-unit check-integration CFG=release

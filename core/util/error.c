@@ -4,6 +4,9 @@
  * A fixed-size buffer per thread: setting an error never allocates, so it
  * works when memory has run out.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* the GNU strerror_r, which returns a pointer */
+#endif
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -8,6 +8,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "folio/error.h"
 #include "folio/tree.h"
@@ -197,6 +198,8 @@ int folio_path_validate(const char *path)
 			return folio_error_set(FOLIO_EINVAL,
 				"'%s' contains a control character (byte 0x%02x at offset %zu); rename the file", path, c, i);
 	}
+	if (path[len - 1] == '/')
+		return folio_error_set(FOLIO_EINVAL, "'%s' ends with '/'; name a file", path);
 	const char *p = path;
 	while (*p) {
 		const char *slash = strchr(p, '/');
@@ -206,7 +209,7 @@ int folio_path_validate(const char *path)
 		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
 			return folio_error_set(FOLIO_EINVAL,
 				"'%s' contains a '%.*s' component; dataset paths may not leave or refer to their folder", path, (int)n, p);
-		if (n == 4 && strncmp(p, ".git", 4) == 0)
+		if (n == 4 && strncasecmp(p, ".git", 4) == 0)
 			return folio_error_set(FOLIO_EINVAL, "'%s' contains a '.git' component, which git refuses in trees", path);
 		if (n > 255)
 			return folio_error_set(FOLIO_EINVAL, "'%s' has a component longer than 255 bytes", path);

@@ -18,6 +18,8 @@
 
 #include "folio/tree.h"
 
+/* A folio_version wraps one git_repository: use it from one thread at a
+ * time (the daemon keeps one per worker). */
 typedef struct folio_version folio_version;
 
 #define FOLIO_COMMIT_HEXSZ 40
@@ -139,9 +141,11 @@ int folio_version_refs(folio_version *v, int tags, folio_ref_cb cb, void *payloa
  * For fsck and gc: visits every commit reachable from any ref (and HEAD),
  * checking that each commit, tree and blob can be read, and calls cb once
  * per distinct entry content (deduplicated by blob id) with the entry
- * parsed as in read_tree. A git object that cannot be read is reported with
- * FOLIO_ECORRUPT naming it; with keep_going the walk continues and *nbad
- * counts the problems (bad_cb, if set, receives each message).
+ * parsed as in read_tree. A git object that cannot be read is passed to
+ * bad_cb (if set) as a message naming it, its path and commit, and counted
+ * in *nbad; the walk always continues. Returns 0 when the walk finished
+ * (the caller checks *nbad), a non-zero callback value as is, or a
+ * negative code on a fatal error. One folio_version per thread.
  */
 typedef int (*folio_entry_cb)(const folio_entry *e, const char *commit_hex,
 			      void *payload);

@@ -142,4 +142,17 @@ check_err "no folio repository"
 
 check "fsck clean" folio -R "$R" fsck
 check_out "no problems"
+
+# Progress bars: drawn when stdout is a terminal, silent otherwise.
+if command -v script >/dev/null; then
+	mkdir -p "$T/pb"; for i in $(seq 1 50); do echo "$i" > "$T/pb/$i.txt"; done
+	check "add on a terminal" env -u FOLIO_NO_PROGRESS script -qec "$FOLIO -R $R add $T/pb" "$T/tty.log"
+	check "the bar was drawn" grep -q "add .*100%.*50/50 files" "$T/tty.log"
+	check "fsck on a terminal" env -u FOLIO_NO_PROGRESS script -qec "$FOLIO -R $R fsck" "$T/tty.log"
+	check "fsck bar" grep -q "fsck .*100%" "$T/tty.log"
+	check "export on a terminal" env -u FOLIO_NO_PROGRESS script -qec "$FOLIO -R $R export : $T/pbout" "$T/tty.log"
+	check "export bar" grep -q "export .*100%" "$T/tty.log"
+	env -u FOLIO_NO_PROGRESS "$FOLIO" -R "$R" add "$T/pb" --as pb2 > "$T/plain.out" 2> "$T/plain.err"
+	check_eq "silent when not a terminal" "$(cat "$T/plain.out" "$T/plain.err")" ""
+fi
 finish

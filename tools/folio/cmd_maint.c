@@ -60,13 +60,14 @@ static int cmp_oid(const void *a, const void *b)
 
 static void oidvec_sort(oidvec *o)
 {
-	/* sizes are only used before sorting */
-	qsort(o->v, o->n, sizeof *o->v, cmp_oid);
+	/* sizes are only used before sorting; qsort wants a non-NULL base */
+	if (o->n)
+		qsort(o->v, o->n, sizeof *o->v, cmp_oid);
 }
 
 static int oidvec_has(const oidvec *o, const folio_oid *id)
 {
-	return bsearch(id, o->v, o->n, sizeof *o->v, cmp_oid) != NULL;
+	return o->n && bsearch(id, o->v, o->n, sizeof *o->v, cmp_oid) != NULL;
 }
 
 static int collect_cb(const folio_oid *oid, const folio_object_info *info, void *payload)

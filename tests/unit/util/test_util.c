@@ -1,6 +1,7 @@
 /* Unit tests for core/util: paths, UTF-8, trees, object ids, errors. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "folio/error.h"
@@ -18,7 +19,7 @@ Test(path, accepts_ordinary_paths)
 Test(path, refuses_hostile_paths)
 {
 	const char *bad[] = { "", "/etc/passwd", "../x", "a/../b", "a/./b", "a//b", "a/",
-			      ".", "..", "a/.git/config", ".git", "tab\there", "nl\nhere",
+			      ".", "..", "a/.git/config", ".git", "x/.GIT/y", "tab\there", "nl\nhere",
 			      "\x7f", "caf\xe9.jpg", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
 			      "\xe2\x82", NULL };
 	for (int i = 0; bad[i]; i++) {

@@ -33,13 +33,16 @@ CLI_SRC := $(sort $(wildcard tools/folio/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 LIB := $(B)/libfolio.a
 FOLIO := $(B)/bin/folio
+FS_SRC := $(sort $(wildcard fs/*.c)) $(sort $(wildcard tools/foliofs/*.c))
+FS_OBJ := $(FS_SRC:%.c=$(B)/%.o)
+FOLIOFS := $(B)/bin/foliofs
 
 UNIT_DIRS := $(sort $(dir $(wildcard tests/unit/*/*.c)))
 UNIT_BINS := $(foreach d,$(UNIT_DIRS),$(B)/tests/unit_$(notdir $(patsubst %/,%,$(d))))
 
 .PHONY: demo all deps deps-check check check-unit check-integration check-asan \
 	bench bench-import clean lint
-all: deps-check $(FOLIO)
+all: deps-check $(FOLIO) $(FOLIOFS)
 
 deps:
 	tools/deps.sh
@@ -75,6 +78,11 @@ $(FOLIO): $(CLI_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
+$(FOLIOFS): $(FS_OBJ) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIB) $(LIBS)
+
 # One criterion binary per module folder under tests/unit/. (The object
 # list is a function so that make does not substitute the stem into it.)
 unit_objs = $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/$(1)/*.c))
@@ -94,7 +102,7 @@ check-unit: $(UNIT_BINS) $(FOLIO)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
 		FOLIO_TEST_DATA=$(CURDIR)/tests/data $$t --jobs=2; done
 
-check-integration: $(FOLIO)
+check-integration: $(FOLIO) $(FOLIOFS)
 	FOLIO=$(CURDIR)/$(FOLIO) tests/integration/run.sh
 
 check-asan:
@@ -120,4 +128,4 @@ lint:
 clean:
 	rm -rf build
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FS_OBJ:.o=.d)

@@ -74,6 +74,17 @@ int folio_stage_reset(folio_repo *repo);
  */
 int folio_tree_check_conflicts(const folio_tree *tree);
 
+/*
+ * How a file is kept in a version: FOLIO_ENTRY_BLOB (a plain git blob) for
+ * text up to 1 MiB, else FOLIO_ENTRY_LFS. head holds the file's first
+ * bytes (up to FOLIO_CLASSIFY_SNIFF; n < that only if the file is shorter).
+ * Images and arrays are LFS by extension, whatever their content.
+ */
+#define FOLIO_CLASSIFY_SNIFF 8000
+#define FOLIO_TEXT_MAX (1u << 20)
+folio_entry_kind folio_classify(const char *path, uint64_t size,
+				const void *head, size_t n);
+
 /* Content callback for folio_version_commit: reads BLOB/LINK entries from
  * the object store (payload is the folio_repo). */
 int folio_repo_content_cb(void **out, size_t *len, const folio_entry *e,

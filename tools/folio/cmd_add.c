@@ -21,9 +21,7 @@
 
 #include "cli.h"
 
-/* Text files up to this size are kept as plain git blobs. */
-#define TEXT_MAX (1u << 20)
-#define SNIFF 8000
+#define SNIFF FOLIO_CLASSIFY_SNIFF
 
 const char *const usage_init =
 	"usage: folio init DIR\n"
@@ -191,38 +189,6 @@ static int collect(joblist *l, const char *src, const char *dest, int top)
 	return rc;
 }
 
-static int has_image_ext(const char *path)
-{
-	static const char *ext[] = { "jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff",
-				     "ppm", "pgm", "pbm", "pnm", "heic", "heif", "avif", "jxl",
-				     "jp2", "exr", "hdr", "svg", "ico", "npy", "npz", NULL };
-	const char *dot = strrchr(path, '.');
-	const char *slash = strrchr(path, '/');
-
-	if (!dot || (slash && dot < slash))
-		return 0;
-	for (int i = 0; ext[i]; i++)
-		if (strcasecmp(dot + 1, ext[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/* Text means: no NUL and valid UTF-8 in the first SNIFF bytes (a
- * multibyte sequence cut by the window's end is allowed). */
-static int looks_text(const unsigned char *b, size_t n, int whole)
-{
-	if (memchr(b, 0, n))
-		return 0;
-	if (folio_utf8_valid((const char *)b, n))
-		return 1;
-	if (whole)
-		return 0;
-	for (size_t cut = 1; cut <= 3 && cut < n; cut++)
-		if (folio_utf8_valid((const char *)b, n - cut))
-			return 1;
-	return 0;
-}
-
 static void record_error(pool *p, int rc)
 {
 	pthread_mutex_lock(&p->lock);
@@ -270,13 +236,12 @@ static int add_one(pool *p, job *j)
 		rc = folio_error_errno(errno, "cannot read %s", j->src);
 		goto done;
 	}
-	int text = (uint64_t)st.st_size <= TEXT_MAX && !has_image_ext(j->e.path) &&
-		   looks_text(sniff, (size_t)n, (off_t)n == st.st_size);
+	folio_entry_kind kind = folio_classify(j->e.path, (uint64_t)st.st_size, sniff, (size_t)n);
 	uint64_t size = 0;
 	if ((rc = folio_store_put_fd(&e->oid, &size, &existed, p->repo->store, fd, j->src)) < 0)
 		goto done;
 	e->size = size;
-	e->kind = text ? FOLIO_ENTRY_BLOB : FOLIO_ENTRY_LFS;
+	e->kind = kind;
 	e->mode = (st.st_mode & 0111) ? FOLIO_MODE_EXEC : FOLIO_MODE_FILE;
 	e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 	memset(e->blob, 0, sizeof e->blob);

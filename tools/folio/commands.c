@@ -20,6 +20,8 @@
 	X(tag, "list, create or delete tags") \
 	X(branch, "list, create or delete branches") \
 	X(switch, "change the current branch") \
+	X(mount, "mount a repository: every version a folder, HEAD writable") \
+	X(umount, "unmount a folio mount") \
 	X(fsck, "verify every object and every reachable version") \
 	X(gc, "remove objects nothing refers to")
 

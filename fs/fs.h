@@ -1,0 +1,223 @@
+/*
+ * fs.h — foliofs internals: the daemon's state, node tables, version
+ * indexes, the refs snapshot and the object cache. Only fs/ and
+ * tools/foliofs/ include this; core/ never sees FUSE.
+ *
+ * DESIGN. One daemon serves two FUSE sessions:
+ *
+ *   MNT/             session "ro": read-only, mounted MS_RDONLY. Answers
+ *                    OPEN, OPENDIR and FLUSH with ENOSYS (unless passthrough
+ *                    mode), so the kernel stops sending them: a warm read
+ *                    of a version file never reaches the daemon, and the
+ *                    page cache and directory cache are kept.
+ *   MNT/HEAD/        session "head": the writable stage, mounted on the ro
+ *                    session's HEAD directory. Full open/flush protocol, so
+ *                    the daemon knows when a written file is closed.
+ *
+ * Versions live under commits/<id>/ and never change, so they get long
+ * kernel timeouts. branches/<name>, tags/<name>, log/<date-id> and
+ * commits/<prefix> are symbolic links to ../commits/<id>, so a moving
+ * branch is only a changing link.
+ *
+ * Inode numbers are hashes, stable across mounts: a file's is a hash of its
+ * content id and mode (identical content in any version shares one inode
+ * and its page cache); a version folder's is a hash of its commit and path.
+ * The node table maps numbers back to nodes; nodes of versions are
+ * immutable once published, and live as long as the daemon.
+ *
+ * Locks: nodes_lock (per shard) guards the node table; git_lock guards the
+ * one libgit2 handle used to load versions; refs_lock guards the refs
+ * snapshot pointer (snapshots are immutable and refcounted); the head
+ * session has its own lock (head.c). No lock is held across a reply.
+ */
+#ifndef FOLIO_FS_H
+#define FOLIO_FS_H
+
+#define FUSE_USE_VERSION 314
+#include <fuse_lowlevel.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "folio/error.h"
+#include "folio/repo.h"
+
+#define FS_INO_ROOT 1
+#define FS_INO_HEAD 2
+#define FS_INO_BRANCHES 3
+#define FS_INO_TAGS 4
+#define FS_INO_COMMITS 5
+#define FS_INO_LOG 6
+
+/* Kernel cache timeouts in seconds. */
+#define FS_TTL_FOREVER 1e7   /* immutable versions */
+#define FS_TTL_REFS 1.0      /* branches/, tags/, log/, commits/ listings */
+#define FS_TTL_HEAD 1.0      /* the writable stage */
+
+typedef enum node_type {
+	N_ROOT = 1, N_HEADSTUB, N_BRANCHES, N_TAGS, N_COMMITS, N_LOG,
+	N_REFDIR,   /* intermediate folder of branch/tag names with '/' */
+	N_REFLINK,  /* branches/x, tags/x, log/x, commits/<prefix>: symlink */
+	N_VDIR,     /* folder of a version */
+	N_VFILE,    /* file of a version (shared by identical content) */
+	N_VLINK,    /* symlink of a version */
+} node_type;
+
+struct version;
+
+typedef struct node {
+	uint64_t ino;
+	node_type type;
+	/* N_VDIR: the version and the folder's index in it */
+	struct version *v;
+	uint32_t dir;
+	/* N_VFILE, N_VLINK: content */
+	folio_oid oid;
+	uint64_t size;
+	uint32_t mode;
+	int64_t mtime;            /* seconds: commit time of the first version seen */
+	/* N_REFLINK, N_REFDIR: kind ('b', 't', 'l', 'p') and name */
+	char kind;
+	char *name;
+	/* N_VFILE: cached open object file, -1 until opened (fd_lock) */
+	int fd;
+	int backing_id;           /* passthrough registration, 0 if none */
+	pthread_mutex_t fd_lock;
+	struct node *next;        /* hash chain */
+} node;
+
+/* A version's directory index, built once from its flattened tree. */
+typedef struct vchild {
+	const char *name;          /* points into the tree's paths */
+	uint32_t len;
+	uint32_t is_dir;
+	uint32_t idx;              /* dir index or tree entry index */
+} vchild;
+
+typedef struct vdir {
+	uint64_t ino;
+	uint32_t parent;
+	uint32_t first, count;     /* range in children[] */
+	const char *path;          /* "" for the root; points into tree paths */
+	uint32_t pathlen;
+} vdir;
+
+typedef struct version {
+	char id[FOLIO_COMMIT_HEXSZ + 1];
+	int64_t time;
+	folio_tree tree;
+	vdir *dirs;
+	size_t ndirs;
+	vchild *children;
+	size_t nchildren;
+	struct version *next;      /* in fs->versions */
+} version;
+
+typedef struct refent {
+	char *name;
+	char id[FOLIO_COMMIT_HEXSZ + 1];
+} refent;
+
+typedef struct commitent {
+	char id[FOLIO_COMMIT_HEXSZ + 1];
+	int64_t time;
+	char logname[64];           /* log/ entry name */
+} commitent;
+
+/* An immutable picture of the refs, swapped whole when refs change. */
+typedef struct refsnap {
+	atomic_int refcount;
+	refent *branches, *tags;
+	size_t nbranches, ntags;
+	commitent *commits;         /* sorted by id */
+	size_t ncommits;
+	commitent **by_time;        /* newest first, for log/ */
+	int64_t stamp;              /* when it was taken, seconds */
+	uint64_t fingerprint;
+} refsnap;
+
+typedef struct head head;
+typedef struct fs_passthrough fs_passthrough;
+
+typedef struct fs {
+	char *repo_path;
+	char *mountpoint;
+	folio_repo *repo;           /* store is thread-safe; version via git_lock */
+	pthread_mutex_t git_lock;   /* guards repo->version */
+	int passthrough_mode;       /* -o passthrough */
+	int debug;
+	uid_t uid;
+	gid_t gid;
+
+	struct fuse_session *se_ro;
+	struct fuse_session *se_head;
+	fs_passthrough *pt;
+
+	/* node table: NODE_SHARDS shards of chained buckets */
+	pthread_mutex_t nodes_lock[64];
+	node **buckets[64];
+	size_t nbuckets[64], nnodes[64];
+
+	pthread_mutex_t versions_lock;  /* guards versions list */
+	version *versions;
+
+	pthread_mutex_t refs_lock;      /* guards refs pointer */
+	refsnap *refs;
+	folio_version *watch_version;   /* the watcher thread's own handle */
+	pthread_t watcher;
+	atomic_int stop;
+
+	atomic_int open_fds;            /* object fds cached in nodes */
+	head *head;
+	char cache_dir[4200];           /* REPO/cache/raw: decompressed objects */
+} fs;
+
+/* log.c-free logging: one line per event, checked before formatting. */
+#define FS_LOG(f, ...) do { if ((f)->debug) fs_log(__VA_ARGS__); } while (0)
+void fs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* nodes.c */
+uint64_t fs_hash(const void *data, size_t len, uint64_t seed);
+node *fs_node_get(fs *f, uint64_t ino);
+/* Inserts n unless a node with its ino exists; returns the node in the
+ * table (n is freed if it lost the race). */
+node *fs_node_put(fs *f, node *n);
+node *fs_node_new(uint64_t ino, node_type type);
+void fs_nodes_free(fs *f);
+
+/* versions.c */
+int fs_version_get(version **out, fs *f, const char *commit_hex);
+void fs_versions_free(fs *f);
+/* Node for a version folder or entry (created on first use). */
+node *fs_vdir_node(fs *f, version *v, uint32_t dir);
+node *fs_ventry_node(fs *f, version *v, const folio_entry *e);
+uint64_t fs_vdir_ino(const version *v, const char *path, size_t len);
+/* Child of a version folder by name; NULL if absent. */
+const vchild *fs_vdir_lookup(const version *v, uint32_t dir, const char *name);
+
+/* refs.c */
+refsnap *fs_refs_acquire(fs *f);
+void fs_refs_release(refsnap *r);
+int fs_refs_start(fs *f);
+void fs_refs_stop(fs *f);
+/* Inode of a ref link or ref folder: kind 'b' branch, 't' tag, 'l' log
+ * entry, 'p' commit prefix, 'B'/'T' folder of branch/tag names. */
+uint64_t fs_reflink_ino(char kind, const char *name);
+/* Resolves a commits/<name> lookup: full id, or a unique prefix. */
+const commitent *fs_refs_commit(const refsnap *r, const char *name, int *ambiguous);
+
+/* objects.c: an fd for reading an object's raw bytes (zstd objects are
+ * decompressed once into REPO/cache/raw/). Returns a new fd or -errno. */
+int fs_object_open(fs *f, const folio_oid *oid);
+/* The node's cached fd (opened on first use) or -errno. */
+int fs_node_fd(fs *f, node *n);
+
+/* ro.c / head.c */
+extern const struct fuse_lowlevel_ops fs_ro_ops;
+extern const struct fuse_lowlevel_ops fs_head_ops;
+int fs_head_new(head **out, fs *f);
+void fs_head_free(head *h);
+/* errno for a FOLIO_E* code (the one place that speaks errno). */
+int fs_errno(int folio_code);
+
+#endif

@@ -1,0 +1,632 @@
+/*
+ * ro.c — the read-only session: root, branches/, tags/, commits/, log/ and
+ * every version under commits/<id>/.
+ *
+ * The hot path (a read of a version file) does: one table lookup by inode,
+ * one cached fd, one spliced reply. In the default mode the kernel never
+ * even sends that read once a file is cached: OPEN, OPENDIR and FLUSH are
+ * answered with ENOSYS, which makes the kernel stop asking and keep page and
+ * directory caches; xattr requests likewise. With -o passthrough, OPEN is
+ * answered with the object file as backing file instead, so the kernel
+ * reads the store directly.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "passthrough.h"
+
+static fs *FS(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static int target_of(char *buf, size_t len, const refsnap *r, const node *n)
+{
+	if (n->kind == 'b' || n->kind == 't') {
+		const refent *v = n->kind == 'b' ? r->branches : r->tags;
+		size_t cnt = n->kind == 'b' ? r->nbranches : r->ntags;
+		for (size_t i = 0; i < cnt; i++) {
+			if (strcmp(v[i].name, n->name) != 0)
+				continue;
+			size_t off = 0;
+			for (const char *p = n->name; *p; p++)
+				if (*p == '/')
+					off += (size_t)snprintf(buf + off, len - off, "../");
+			snprintf(buf + off, len - off, "../commits/%s", v[i].id);
+			return 0;
+		}
+		return -ENOENT;
+	}
+	if (n->kind == 'l') {
+		for (size_t i = 0; i < r->ncommits; i++)
+			if (strcmp(r->commits[i].logname, n->name) == 0) {
+				snprintf(buf, len, "../commits/%s", r->commits[i].id);
+				return 0;
+			}
+		return -ENOENT;
+	}
+	if (n->kind == 'p') {
+		int amb;
+		const commitent *c = fs_refs_commit(r, n->name, &amb);
+		if (!c)
+			return -ENOENT;
+		snprintf(buf, len, "%s", c->id);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+/* Fills st for n; returns 0 or -errno. */
+static int node_attr(fs *f, const node *n, struct stat *st)
+{
+	memset(st, 0, sizeof *st);
+	st->st_ino = n->ino;
+	st->st_uid = f->uid;
+	st->st_gid = f->gid;
+	st->st_nlink = 1;
+	switch (n->type) {
+	case N_ROOT: case N_HEADSTUB: case N_BRANCHES: case N_TAGS: case N_COMMITS:
+	case N_LOG: case N_REFDIR: {
+		refsnap *r = fs_refs_acquire(f);
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		st->st_mtime = st->st_ctime = st->st_atime = r ? r->stamp : 0;
+		/* The mtime changes with every snapshot, which also resets the
+		 * kernel's cached listing of these folders. */
+		if (r)
+			st->st_mtim.tv_nsec = (long)(r->fingerprint % 1000000000);
+		fs_refs_release(r);
+		return 0;
+	}
+	case N_REFLINK: {
+		char t[256];
+		refsnap *r = fs_refs_acquire(f);
+		int rc = r ? target_of(t, sizeof t, r, n) : -ENOENT;
+		if (r)
+			st->st_mtime = st->st_ctime = st->st_atime = r->stamp;
+		fs_refs_release(r);
+		if (rc < 0)
+			return rc;
+		st->st_mode = S_IFLNK | 0777;
+		st->st_size = (off_t)strlen(t);
+		return 0;
+	}
+	case N_VDIR:
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 2;
+		st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
+		return 0;
+	case N_VFILE:
+	case N_VLINK:
+		st->st_mode = n->type == N_VLINK ? S_IFLNK | 0777 :
+			      S_IFREG | (n->mode == FOLIO_MODE_EXEC ? 0555 : 0444);
+		st->st_size = (off_t)n->size;
+		st->st_blocks = (blkcnt_t)((n->size + 511) / 512);
+		st->st_blksize = 65536;
+		st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
+		return 0;
+	}
+	return -EIO;
+}
+
+static double ttl_of(const node *n)
+{
+	return n->type == N_VDIR || n->type == N_VFILE || n->type == N_VLINK ?
+	       FS_TTL_FOREVER : FS_TTL_REFS;
+}
+
+static int entry_of(fs *f, const node *n, struct fuse_entry_param *e)
+{
+	memset(e, 0, sizeof *e);
+	e->ino = n->ino;
+	e->generation = 1;
+	e->attr_timeout = e->entry_timeout = ttl_of(n);
+	return node_attr(f, n, &e->attr);
+}
+
+static node *static_node(fs *f, uint64_t ino)
+{
+	static const node_type types[] = { 0, N_ROOT, N_HEADSTUB, N_BRANCHES, N_TAGS, N_COMMITS, N_LOG };
+	node *n = fs_node_get(f, ino);
+
+	if (n || ino > FS_INO_LOG)
+		return n;
+	if (!(n = fs_node_new(ino, types[ino])))
+		return NULL;
+	return fs_node_put(f, n);
+}
+
+static node *ref_node(fs *f, char kind, const char *name, node_type type)
+{
+	uint64_t ino = fs_reflink_ino(kind, name);
+	node *n = fs_node_get(f, ino);
+
+	if (n)
+		return n;
+	if (!(n = fs_node_new(ino, type)))
+		return NULL;
+	n->kind = kind;
+	if (!(n->name = strdup(name))) {
+		free(n);
+		return NULL;
+	}
+	return fs_node_put(f, n);
+}
+
+static node *get(fs *f, fuse_ino_t ino)
+{
+	return ino <= FS_INO_LOG ? static_node(f, ino) : fs_node_get(f, ino);
+}
+
+/* Child named name of a refs folder (branches/, tags/ or a folder of
+ * names with '/'): a link for a ref, a folder for a name prefix. */
+static node *refs_child(fs *f, const refsnap *r, char kind, const char *prefix, const char *name)
+{
+	const refent *v = kind == 'b' ? r->branches : r->tags;
+	size_t cnt = kind == 'b' ? r->nbranches : r->ntags;
+	char full[1024];
+
+	snprintf(full, sizeof full, "%s%s%s", prefix, *prefix ? "/" : "", name);
+	size_t fl = strlen(full);
+	for (size_t i = 0; i < cnt; i++) {
+		if (strcmp(v[i].name, full) == 0)
+			return ref_node(f, kind, full, N_REFLINK);
+		if (strncmp(v[i].name, full, fl) == 0 && v[i].name[fl] == '/')
+			return ref_node(f, kind == 'b' ? 'B' : 'T', full, N_REFDIR);
+	}
+	return NULL;
+}
+
+static node *child(fs *f, node *p, const char *name, int *err)
+{
+	refsnap *r = NULL;
+	node *n = NULL;
+
+	*err = ENOENT;
+	switch (p->type) {
+	case N_ROOT:
+		if (!strcmp(name, "HEAD")) n = static_node(f, FS_INO_HEAD);
+		else if (!strcmp(name, "branches")) n = static_node(f, FS_INO_BRANCHES);
+		else if (!strcmp(name, "tags")) n = static_node(f, FS_INO_TAGS);
+		else if (!strcmp(name, "commits")) n = static_node(f, FS_INO_COMMITS);
+		else if (!strcmp(name, "log")) n = static_node(f, FS_INO_LOG);
+		return n;
+	case N_BRANCHES: case N_TAGS: case N_REFDIR: case N_LOG: case N_COMMITS:
+		if (!(r = fs_refs_acquire(f)))
+			return NULL;
+		if (p->type == N_BRANCHES || p->type == N_TAGS)
+			n = refs_child(f, r, p->type == N_BRANCHES ? 'b' : 't', "", name);
+		else if (p->type == N_REFDIR)
+			n = refs_child(f, r, p->kind == 'B' ? 'b' : 't', p->name, name);
+		else if (p->type == N_LOG) {
+			for (size_t i = 0; i < r->ncommits && !n; i++)
+				if (!strcmp(r->commits[i].logname, name))
+					n = ref_node(f, 'l', name, N_REFLINK);
+		} else {
+			int amb;
+			const commitent *c = fs_refs_commit(r, name, &amb);
+			if (c && strlen(name) == FOLIO_COMMIT_HEXSZ) {
+				version *v;
+				int rc = fs_version_get(&v, f, c->id);
+				if (rc < 0)
+					*err = -rc;
+				else
+					n = fs_vdir_node(f, v, 0);
+			} else if (c) {
+				n = ref_node(f, 'p', name, N_REFLINK);
+			} else if (amb) {
+				FS_LOG(f, "commits/%s: ambiguous prefix", name);
+			}
+		}
+		fs_refs_release(r);
+		return n;
+	case N_VDIR: {
+		const vchild *c = fs_vdir_lookup(p->v, p->dir, name);
+		if (!c)
+			return NULL;
+		return c->is_dir ? fs_vdir_node(f, p->v, c->idx) :
+				   fs_ventry_node(f, p->v, &p->v->tree.v[c->idx]);
+	}
+	default:
+		*err = ENOTDIR;
+		return NULL;
+	}
+}
+
+static void ro_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	fs *f = FS(req);
+	node *p = get(f, parent);
+	struct fuse_entry_param e;
+	int err;
+
+	if (!p) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	node *n = child(f, p, name, &err);
+	if (!n) {
+		/* A negative entry in a version never turns positive. */
+		if (err == ENOENT && p->type == N_VDIR) {
+			memset(&e, 0, sizeof e);
+			e.entry_timeout = FS_TTL_FOREVER;
+			fuse_reply_entry(req, &e);
+			return;
+		}
+		fuse_reply_err(req, err);
+		return;
+	}
+	int rc = entry_of(f, n, &e);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_entry(req, &e);
+}
+
+static void ro_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs *f = FS(req);
+	node *n = get(f, ino);
+	struct stat st;
+	(void)fi;
+
+	if (!n) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	int rc = node_attr(f, n, &st);
+	if (rc < 0)
+		fuse_reply_err(req, -rc);
+	else
+		fuse_reply_attr(req, &st, ttl_of(n));
+}
+
+static void ro_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	fs *f = FS(req);
+	node *n = get(f, ino);
+
+	if (!n || (n->type != N_REFLINK && n->type != N_VLINK)) {
+		fuse_reply_err(req, n ? EINVAL : ENOENT);
+		return;
+	}
+	if (n->type == N_REFLINK) {
+		char t[256];
+		refsnap *r = fs_refs_acquire(f);
+		int rc = r ? target_of(t, sizeof t, r, n) : -ENOENT;
+		fs_refs_release(r);
+		if (rc < 0)
+			fuse_reply_err(req, -rc);
+		else
+			fuse_reply_readlink(req, t);
+		return;
+	}
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = folio_store_read_all(&buf, &len, f->repo->store, &n->oid, 4096);
+	if (rc < 0) {
+		FS_LOG(f, "readlink: %s", folio_error_last());
+		fuse_reply_err(req, fs_errno(rc));
+		return;
+	}
+	char *s = strndup(buf, len);
+	free(buf);
+	if (!s) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fuse_reply_readlink(req, s);
+	free(s);
+}
+
+/* One listing entry: name and node. */
+typedef struct lister {
+	fuse_req_t req;
+	fs *f;
+	char *buf;
+	size_t size, used;
+	off_t next;
+	int plus;
+	int full;
+} lister;
+
+static void emit(lister *l, const char *name, size_t len, node *n)
+{
+	char nm[4096];
+	size_t need;
+
+	if (l->full || !n)
+		return;
+	snprintf(nm, sizeof nm, "%.*s", (int)len, name);
+	l->next++;
+	if (l->plus) {
+		struct fuse_entry_param e;
+		if (entry_of(l->f, n, &e) < 0)
+			return;
+		need = fuse_add_direntry_plus(l->req, l->buf + l->used, l->size - l->used, nm, &e, l->next);
+	} else {
+		struct stat st = { 0 };
+		node_attr(l->f, n, &st);
+		need = fuse_add_direntry(l->req, l->buf + l->used, l->size - l->used, nm, &st, l->next);
+	}
+	if (need > l->size - l->used) {
+		l->full = 1;
+		l->next--;
+		return;
+	}
+	l->used += need;
+}
+
+static void list_refs(lister *l, const refsnap *r, char kind, const char *prefix, off_t off)
+{
+	const refent *v = kind == 'b' ? r->branches : r->tags;
+	size_t cnt = kind == 'b' ? r->nbranches : r->ntags, pl = strlen(prefix);
+	off_t idx = 0;
+	const char *last = NULL;
+	size_t lastlen = 0;
+
+	/* refs are sorted by name, so names under one folder are adjacent */
+	for (size_t i = 0; i < cnt && !l->full; i++) {
+		const char *nm = v[i].name;
+		if (pl) {
+			if (strncmp(nm, prefix, pl) != 0 || nm[pl] != '/')
+				continue;
+			nm += pl + 1;
+		}
+		const char *slash = strchr(nm, '/');
+		size_t len = slash ? (size_t)(slash - nm) : strlen(nm);
+		if (last && lastlen == len && strncmp(last, nm, len) == 0)
+			continue;
+		last = nm;
+		lastlen = len;
+		if (idx++ < off)
+			continue;
+		char full[1024];
+		snprintf(full, sizeof full, "%s%s%.*s", prefix, pl ? "/" : "", (int)len, nm);
+		node *n = slash ? ref_node(l->f, kind == 'b' ? 'B' : 'T', full, N_REFDIR) :
+				  ref_node(l->f, kind, full, N_REFLINK);
+		emit(l, nm, len, n);
+	}
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
+{
+	fs *f = FS(req);
+	node *p = get(f, ino);
+	lister l = { req, f, NULL, size, 0, off, plus, 0 };
+
+	if (!p) {
+		fuse_reply_err(req, ENOENT);
+		return;
+	}
+	if (!(l.buf = malloc(size))) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	refsnap *r = NULL;
+	switch (p->type) {
+	case N_ROOT: {
+		static const char *names[] = { "HEAD", "branches", "commits", "log", "tags" };
+		static const uint64_t inos[] = { FS_INO_HEAD, FS_INO_BRANCHES, FS_INO_COMMITS, FS_INO_LOG, FS_INO_TAGS };
+		for (off_t i = off; i < 5 && !l.full; i++)
+			emit(&l, names[i], strlen(names[i]), static_node(f, inos[i]));
+		break;
+	}
+	case N_HEADSTUB:
+		break;
+	case N_BRANCHES: case N_TAGS: case N_REFDIR:
+		if ((r = fs_refs_acquire(f)))
+			list_refs(&l, r, p->type == N_BRANCHES || (p->type == N_REFDIR && p->kind == 'B') ? 'b' : 't',
+				  p->type == N_REFDIR ? p->name : "", off);
+		break;
+	case N_LOG:
+		if ((r = fs_refs_acquire(f)))
+			for (size_t i = (size_t)off; i < r->ncommits && !l.full; i++)
+				emit(&l, r->by_time[i]->logname, strlen(r->by_time[i]->logname),
+				     ref_node(f, 'l', r->by_time[i]->logname, N_REFLINK));
+		break;
+	case N_COMMITS:
+		if ((r = fs_refs_acquire(f)))
+			for (size_t i = (size_t)off; i < r->ncommits && !l.full; i++) {
+				version *v;
+				if (fs_version_get(&v, f, r->commits[i].id) < 0) {
+					l.next++;
+					continue;
+				}
+				emit(&l, r->commits[i].id, FOLIO_COMMIT_HEXSZ, fs_vdir_node(f, v, 0));
+			}
+		break;
+	case N_VDIR: {
+		const vdir *d = &p->v->dirs[p->dir];
+		for (uint32_t i = (uint32_t)off; i < d->count && !l.full; i++) {
+			const vchild *c = &p->v->children[d->first + i];
+			node *n = c->is_dir ? fs_vdir_node(f, p->v, c->idx) :
+					      fs_ventry_node(f, p->v, &p->v->tree.v[c->idx]);
+			emit(&l, c->name, c->len, n);
+		}
+		break;
+	}
+	default:
+		free(l.buf);
+		fuse_reply_err(req, ENOTDIR);
+		return;
+	}
+	fs_refs_release(r);
+	fuse_reply_buf(req, l.buf, l.used);
+	free(l.buf);
+}
+
+static void ro_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, 0);
+}
+
+static void ro_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	(void)fi;
+	do_readdir(req, ino, size, off, 1);
+}
+
+static void ro_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	fs *f = FS(req);
+
+	if (!f->passthrough_mode) {
+		/* The kernel takes ENOSYS as "opens always succeed" for the rest
+		 * of the mount and stops sending OPEN, FLUSH and RELEASE. */
+		fuse_reply_err(req, ENOSYS);
+		return;
+	}
+	node *n = get(f, ino);
+	if (!n || n->type != N_VFILE) {
+		fuse_reply_err(req, n ? EISDIR : ENOENT);
+		return;
+	}
+	if ((fi->flags & O_ACCMODE) != O_RDONLY) {
+		fuse_reply_err(req, EROFS);
+		return;
+	}
+	fi->keep_cache = 1;
+	fi->noflush = 1;
+	int backing = 0;
+	if (fs_passthrough_active(f->pt)) {
+		pthread_mutex_lock(&n->fd_lock);
+		backing = n->backing_id;
+		pthread_mutex_unlock(&n->fd_lock);
+		if (!backing) {
+			int fd = fs_node_fd(f, n);
+			int id = fd >= 0 ? fs_passthrough_open(f->pt, fd) : fd;
+			if (fd >= 0 && fd != n->fd)
+				close(fd);
+			pthread_mutex_lock(&n->fd_lock);
+			if (id > 0 && !n->backing_id)
+				n->backing_id = id;
+			else if (id > 0)
+				fs_passthrough_close(f->pt, id);
+			backing = n->backing_id;
+			pthread_mutex_unlock(&n->fd_lock);
+		}
+	}
+	fs_passthrough_reply_open(f->pt, req, fi, backing);
+}
+
+static void ro_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	fuse_reply_err(req, 0);
+}
+
+static void ro_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi)
+{
+	fs *f = FS(req);
+	node *n = get(f, ino);
+	(void)fi;
+
+	if (!n || n->type != N_VFILE) {
+		fuse_reply_err(req, n ? EISDIR : ENOENT);
+		return;
+	}
+	if ((uint64_t)off >= n->size) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
+	if ((uint64_t)off + size > n->size)
+		size = (size_t)(n->size - (uint64_t)off);
+	int fd = fs_node_fd(f, n);
+	if (fd < 0) {
+		fuse_reply_err(req, -fd);
+		return;
+	}
+	struct fuse_bufvec buf = FUSE_BUFVEC_INIT(size);
+	buf.buf[0].flags = FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK;
+	buf.buf[0].fd = fd;
+	buf.buf[0].pos = off;
+	fuse_reply_data(req, &buf, FUSE_BUF_SPLICE_MOVE);
+	if (fd != n->fd)
+		close(fd);
+}
+
+static void ro_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino;
+	(void)fi;
+	/* ENOSYS: no OPENDIR/RELEASEDIR for the rest of the mount, and the
+	 * kernel caches listings (invalidated through the folder's mtime). */
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void ro_enosys(fuse_req_t req)
+{
+	fuse_reply_err(req, ENOSYS);
+}
+
+static void ro_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+	(void)ino; (void)name; (void)size;
+	ro_enosys(req);
+}
+
+static void ro_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+	(void)ino; (void)size;
+	ro_enosys(req);
+}
+
+static void ro_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	(void)ino; (void)fi;
+	ro_enosys(req);
+}
+
+static void ro_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+	fs *f = FS(req);
+	struct statvfs sv;
+	(void)ino;
+
+	if (statvfs(f->repo_path, &sv) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	sv.f_flag |= ST_RDONLY;
+	fuse_reply_statfs(req, &sv);
+}
+
+static void ro_init(void *userdata, struct fuse_conn_info *conn)
+{
+	fs *f = userdata;
+	unsigned want = FUSE_CAP_READDIRPLUS | FUSE_CAP_CACHE_SYMLINKS | FUSE_CAP_SPLICE_WRITE |
+			FUSE_CAP_SPLICE_MOVE | FUSE_CAP_ASYNC_READ | FUSE_CAP_PARALLEL_DIROPS |
+			FUSE_CAP_NO_OPENDIR_SUPPORT | FUSE_CAP_NO_OPEN_SUPPORT;
+
+	conn->want |= want & conn->capable;
+	conn->want &= ~(unsigned)(FUSE_CAP_READDIRPLUS_AUTO | FUSE_CAP_WRITEBACK_CACHE);
+	FS_LOG(f, "ro session: capable 0x%x want 0x%x, max_readahead %u", conn->capable, conn->want,
+	       conn->max_readahead);
+}
+
+const struct fuse_lowlevel_ops fs_ro_ops = {
+	.init = ro_init,
+	.lookup = ro_lookup,
+	.getattr = ro_getattr,
+	.readlink = ro_readlink,
+	.open = ro_open,
+	.read = ro_read,
+	.flush = ro_flush,
+	.release = ro_release,
+	.opendir = ro_opendir,
+	.readdir = ro_readdir,
+	.readdirplus = ro_readdirplus,
+	.statfs = ro_statfs,
+	.getxattr = ro_getxattr,
+	.listxattr = ro_listxattr,
+};

@@ -1,0 +1,243 @@
+/*
+ * cmd_mount.c — mount and umount: starting and stopping the foliofs daemon.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+/* foliofs next to this folio binary, else on PATH. */
+static void find_foliofs(char *out, size_t len)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+
+	if (n > 0) {
+		self[n] = '\0';
+		char *slash = strrchr(self, '/');
+		if (slash) {
+			snprintf(out, len, "%.*s/foliofs", (int)(slash - self), self);
+			if (access(out, X_OK) == 0)
+				return;
+		}
+	}
+	snprintf(out, len, "foliofs");
+}
+
+const char *const usage_mount =
+	"usage: folio mount REPO MOUNTPOINT [-f] [-o OPTIONS]\n"
+	"\n"
+	"Mounts REPO on MOUNTPOINT (an empty folder) and returns when it is ready:\n"
+	"\n"
+	"  MOUNTPOINT/HEAD/              the staged tree, writable: edits are staged;\n"
+	"                                `folio commit` makes them a version\n"
+	"  MOUNTPOINT/branches/<name>    -> commits/<id> of the branch's newest version\n"
+	"  MOUNTPOINT/tags/<name>        -> commits/<id> of the tagged version\n"
+	"  MOUNTPOINT/commits/<id>/      every version, read-only; a unique prefix of\n"
+	"                                an id is a link to the full id\n"
+	"  MOUNTPOINT/log/<date>-<id>    one link per commit, newest first\n"
+	"\n"
+	"A branch named feature/x appears as branches/feature/x. The mount is\n"
+	"private to you unless -o allow_other. The daemon logs to\n"
+	"REPO/cache/foliofs.log. Unmount with `folio umount MOUNTPOINT`.\n"
+	"\n"
+	"Options:\n"
+	"  -f               stay in the foreground (log to stderr; Ctrl-C unmounts)\n"
+	"  -o OPTIONS       allow_other, passthrough (kernel reads object files\n"
+	"                   directly; Linux 6.9+, root), debug\n";
+
+int cmd_mount(cli *c);
+int cmd_mount(cli *c)
+{
+	const char *o = NULL;
+	int fg = 0, dbg = 0;
+	cli_opt opts[] = {
+		{ "foreground", 'f', 0, NULL, &fg },
+		{ "debug", 'd', 0, NULL, &dbg },
+		{ "options", 'o', 1, &o, NULL },
+		{ 0 },
+	};
+	char **pos;
+	int npos, rc;
+	char exe[PATH_MAX];
+
+	if ((rc = cli_parse(c, opts, &pos, &npos)))
+		return rc;
+	if (npos != 2) {
+		free(pos);
+		return cli_usage_error(c, "give REPO and MOUNTPOINT");
+	}
+	char *repo = NULL;
+	if ((rc = folio_repo_discover(&repo, pos[0])) < 0) {
+		free(pos);
+		return cli_fail(rc);
+	}
+	find_foliofs(exe, sizeof exe);
+	char *argv[10];
+	int a = 0;
+	argv[a++] = exe;
+	if (fg)
+		argv[a++] = "-f";
+	if (dbg)
+		argv[a++] = "-d";
+	if (o) {
+		argv[a++] = "-o";
+		argv[a++] = (char *)o;
+	}
+	argv[a++] = repo;
+	argv[a++] = pos[1];
+	argv[a] = NULL;
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		execvp(exe, argv);
+		fprintf(stderr, "folio mount: cannot run %s: %s (build it with `make`)\n", exe, strerror(errno));
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) < 0) {
+		free(repo);
+		free(pos);
+		return cli_fail(folio_error_errno(errno, "cannot start foliofs"));
+	}
+	free(repo);
+	free(pos);
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st) == 0 ? EXIT_OK : WEXITSTATUS(st) == 2 ? EXIT_USAGE : EXIT_FAIL;
+	return EXIT_FAIL;
+}
+
+static int unmount_one(const char *path, int lazy)
+{
+	if (umount2(path, lazy ? MNT_DETACH : 0) == 0)
+		return 0;
+	if (errno == EPERM) {
+		/* not root: fusermount3 does it for the mount's owner */
+		pid_t pid = fork();
+		if (pid == 0) {
+			execlp("fusermount3", "fusermount3", lazy ? "-uz" : "-u", path, (char *)NULL);
+			_exit(127);
+		}
+		int st = 0;
+		if (pid > 0 && waitpid(pid, &st, 0) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+			return 0;
+		errno = EPERM;
+	}
+	return -errno;
+}
+
+const char *const usage_umount =
+	"usage: folio umount MOUNTPOINT [--lazy]\n"
+	"\n"
+	"Unmounts a folio mount (MOUNTPOINT/HEAD, then MOUNTPOINT); the daemon\n"
+	"then exits. Files closed before are saved; a file still open for\n"
+	"writing keeps its last saved (closed or fsynced) version.\n"
+	"\n"
+	"Options:\n"
+	"  -l, --lazy   detach even if files are open (they keep working until\n"
+	"               closed; the daemon exits after)\n";
+
+/* The repository mounted at mnt, from the mount's source "folio:REPO". */
+static int mounted_repo(char *out, size_t len, const char *mnt)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char line[8192];
+	int found = 0;
+
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		char src[4200], dir[4200], type[64];
+		if (sscanf(line, "%4199s %4199s %63s", src, dir, type) == 3 &&
+		    !strcmp(dir, mnt) && !strcmp(type, "fuse.foliofs") && !strncmp(src, "folio:", 6)) {
+			snprintf(out, len, "%s", src + 6);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* Waits (up to 10 s) until the daemon has exited: it holds
+ * REPO/mount.lock while it runs. */
+static void wait_daemon(const char *repo)
+{
+	char p[4300];
+	snprintf(p, sizeof p, "%s/mount.lock", repo);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 200; i++) {
+		if (flock(fd, LOCK_SH | LOCK_NB) == 0)
+			break;
+		struct timespec ts = { 0, 50 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	close(fd);
+}
+
+int cmd_umount(cli *c);
+int cmd_umount(cli *c)
+{
+	int lazy = 0;
+	cli_opt opts[] = { { "lazy", 'l', 0, NULL, &lazy }, { 0 } };
+	char **pos;
+	int npos, rc;
+	char mnt[PATH_MAX], head[PATH_MAX + 8];
+
+	if ((rc = cli_parse(c, opts, &pos, &npos)))
+		return rc;
+	if (npos != 1) {
+		free(pos);
+		return cli_usage_error(c, "give the MOUNTPOINT");
+	}
+	if (!realpath(pos[0], mnt)) {
+		rc = folio_error_errno(errno, "%s", pos[0]);
+		free(pos);
+		return cli_fail(rc);
+	}
+	free(pos);
+	char repo[4200];
+	int have_repo = mounted_repo(repo, sizeof repo, mnt);
+	if (!have_repo) {
+		rc = folio_error_set(FOLIO_ENOTFOUND, "%s is not a folio mount", mnt);
+		return cli_fail(rc);
+	}
+	snprintf(head, sizeof head, "%s/HEAD", mnt);
+	int r = unmount_one(head, lazy);
+	if (r < 0 && r != -EINVAL && r != -ENOENT) {
+		if (r == -EBUSY)
+			rc = folio_error_set(FOLIO_ELOCKED,
+				"%s is busy: files are open (see `fuser -vm %s`); close them, or use --lazy",
+				head, head);
+		else
+			rc = folio_error_errno(-r, "cannot unmount %s", head);
+		return cli_fail(rc);
+	}
+	/* The daemon unmounts the rest itself once HEAD/ goes. */
+	r = unmount_one(mnt, lazy);
+	if (r == -EINVAL)
+		r = 0;
+	if (r < 0) {
+		if (r == -EINVAL)
+			rc = folio_error_set(FOLIO_ENOTFOUND, "%s is not mounted", mnt);
+		else if (r == -EBUSY)
+			rc = folio_error_set(FOLIO_ELOCKED,
+				"%s is busy: files are open (see `fuser -vm %s`); close them, or use --lazy",
+				mnt, mnt);
+		else
+			rc = folio_error_errno(-r, "cannot unmount %s", mnt);
+		return cli_fail(rc);
+	}
+	wait_daemon(repo);
+	return EXIT_OK;
+}

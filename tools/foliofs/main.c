@@ -1,0 +1,445 @@
+/*
+ * main.c — foliofs, the folio FUSE daemon.
+ *
+ *   foliofs [-f] [-o OPTIONS] REPO MOUNTPOINT
+ *
+ * Also usable as a mount(8) / fstab type: `mount -t fuse.foliofs REPO MNT`
+ * runs `foliofs REPO MNT -o ...` through mount.fuse3.
+ *
+ * Start-up happens in a child process; the parent waits on a pipe until both
+ * sessions (MNT and MNT/HEAD) are mounted and answering, then exits 0, or
+ * prints the child's error and exits 1. So when `folio mount` returns, the
+ * mount is ready. The daemon logs to REPO/cache/foliofs.log.
+ *
+ * Shutdown: SIGTERM, SIGINT or SIGHUP, or either mount going away
+ * (`folio umount`, fusermount3 -u), makes the daemon unmount both sessions
+ * and exit cleanly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <dirent.h>
+#include <unistd.h>
+
+#include "../../fs/fs.h"
+#include "../../fs/passthrough.h"
+
+static const char usage[] =
+	"usage: foliofs [-f] [-d] [-o OPTIONS] REPO MOUNTPOINT\n"
+	"\n"
+	"Mounts a folio repository: MOUNTPOINT/HEAD (the stage, writable),\n"
+	"branches/, tags/, commits/<id>/ and log/. Usually run by `folio mount`.\n"
+	"\n"
+	"  -f            stay in the foreground (log to stderr)\n"
+	"  -d            debug log (one line per event)\n"
+	"  -o OPTIONS    comma-separated:\n"
+	"     allow_other    let other users in (needs user_allow_other in\n"
+	"                    /etc/fuse.conf unless root); default: only you\n"
+	"     passthrough    answer opens with the object file as a kernel\n"
+	"                    passthrough backing file (Linux 6.9+, root)\n"
+	"     debug          as -d\n"
+	"     standard mount options (rw, ro, nosuid, nodev, noatime, ...) are\n"
+	"     accepted and ignored: versions are always read-only\n";
+
+typedef struct opts {
+	int foreground, debug, allow_other, passthrough;
+	const char *repo, *mnt;
+} opts;
+
+static int parse_o(opts *o, char *list)
+{
+	static const char *ignored[] = { "rw", "ro", "suid", "nosuid", "dev", "nodev", "exec", "noexec",
+					 "atime", "noatime", "relatime", "strictatime", "nodiratime",
+					 "_netdev", "nofail", "auto", "noauto", "user", "users",
+					 "defaults", "async", "sync", "default_permissions", NULL };
+	for (char *save = NULL, *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		int known = 0;
+		if (!strcmp(t, "allow_other"))
+			o->allow_other = known = 1;
+		else if (!strcmp(t, "passthrough"))
+			o->passthrough = known = 1;
+		else if (!strcmp(t, "debug"))
+			o->debug = known = 1;
+		else if (!strncmp(t, "fsname=", 7) || !strncmp(t, "subtype=", 8) || !strncmp(t, "x-", 2))
+			known = 1;
+		for (int i = 0; ignored[i] && !known; i++)
+			known = !strcmp(t, ignored[i]);
+		if (!known) {
+			fprintf(stderr, "foliofs: unknown mount option '%s' (see foliofs --help)\n", t);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse(opts *o, int argc, char **argv)
+{
+	memset(o, 0, sizeof *o);
+	for (int i = 1; i < argc; i++) {
+		char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			exit(0);
+		} else if (!strcmp(a, "-f")) {
+			o->foreground = 1;
+		} else if (!strcmp(a, "-d")) {
+			o->debug = 1;
+		} else if (!strcmp(a, "-o") && i + 1 < argc) {
+			if (parse_o(o, argv[++i]) < 0)
+				return -1;
+		} else if (!strncmp(a, "-o", 2) && a[2]) {
+			if (parse_o(o, a + 2) < 0)
+				return -1;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "foliofs: unknown option %s (see foliofs --help)\n", a);
+			return -1;
+		} else if (!o->repo) {
+			o->repo = a;
+		} else if (!o->mnt) {
+			o->mnt = a;
+		} else {
+			fprintf(stderr, "foliofs: unexpected argument %s\n", a);
+			return -1;
+		}
+	}
+	if (!o->repo || !o->mnt) {
+		fputs(usage, stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* Reports start-up failure (or success, msg NULL) to the waiting parent. */
+static int ready_fd = -1;
+
+static void report(const char *fmt, ...)
+{
+	char buf[1024] = "";
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(buf, sizeof buf, fmt, ap);
+		va_end(ap);
+	}
+	if (ready_fd >= 0) {
+		ssize_t w = write(ready_fd, buf[0] ? buf : "ok", buf[0] ? strlen(buf) : 2);
+		(void)w;
+		close(ready_fd);
+		ready_fd = -1;
+	} else if (buf[0]) {
+		fprintf(stderr, "%s\n", buf);
+	}
+	if (buf[0])
+		fs_log("%s", buf);
+}
+
+static int mount_lock_fd = -1;
+
+static int check_mountpoint(const char *mnt)
+{
+	struct stat st;
+	if (stat(mnt, &st) < 0) {
+		report("foliofs: mount point %s: %s", mnt, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		report("foliofs: mount point %s is not a folder", mnt);
+		return -1;
+	}
+	DIR *d = opendir(mnt);
+	struct dirent *de;
+	int empty = 1;
+	while (d && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			empty = 0;
+	if (d)
+		closedir(d);
+	if (!empty) {
+		report("foliofs: mount point %s is not empty; mount on an empty folder", mnt);
+		return -1;
+	}
+	return 0;
+}
+
+/* One daemon per repository: REPO/mount.lock, held while mounted. */
+static int take_mount_lock(const char *repo, const char *mnt)
+{
+	char p[PATH_MAX + 32], holder[512] = "";
+
+	snprintf(p, sizeof p, "%s/mount.lock", repo);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		report("foliofs: cannot open %s: %s", p, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		report("foliofs: repository %s is already mounted (%s); unmount it first with `folio umount`",
+		       repo, holder[0] ? holder : "by another process");
+		close(fd);
+		return -1;
+	}
+	char info[PATH_MAX + 64];
+	int n = snprintf(info, sizeof info, "pid %ld at %s\n", (long)getpid(), mnt);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, info, (size_t)n, 0) < 0) {
+		/* informational only */
+	}
+	mount_lock_fd = fd;
+	return 0;
+}
+
+/* 1 if path is still a mount point of ours (the CLI may have unmounted it;
+ * libfuse would log a failed unmount otherwise). */
+static int still_mounted(const char *path)
+{
+	FILE *m = fopen("/proc/self/mounts", "re");
+	char line[8192];
+	int found = 0;
+
+	if (!m)
+		return 1;
+	while (!found && fgets(line, sizeof line, m)) {
+		char src[4200], dir[4200], type[64];
+		if (sscanf(line, "%4199s %4199s %63s", src, dir, type) == 3 && !strcmp(dir, path) &&
+		    !strcmp(type, "fuse.foliofs"))
+			found = 1;
+	}
+	fclose(m);
+	return found;
+}
+
+typedef struct loop_arg {
+	struct fuse_session *se;
+	pthread_t main;
+} loop_arg;
+
+static void *run_loop(void *p)
+{
+	loop_arg *a = p;
+	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
+
+	fuse_loop_cfg_set_max_threads(cfg, 16);
+	fuse_loop_cfg_set_idle_threads(cfg, 4);
+	fuse_session_loop_mt(a->se, cfg);
+	fuse_loop_cfg_destroy(cfg);
+	/* This mount ended (unmounted or killed): take the daemon down. */
+	pthread_kill(a->main, SIGTERM);
+	return NULL;
+}
+
+static struct fuse_session *new_session(fs *f, const struct fuse_lowlevel_ops *ops, size_t size,
+					const char *extra)
+{
+	char o[PATH_MAX + 256];
+	snprintf(o, sizeof o, "default_permissions,fsname=folio:%s,subtype=foliofs%s%s",
+		 f->repo_path, f->debug > 1 ? ",debug" : "", extra);
+	char *argv[] = { "foliofs", "-o", o, NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+	return fuse_session_new(&args, ops, size, f);
+}
+
+int main(int argc, char **argv)
+{
+	opts o;
+	fs f;
+	char repo[PATH_MAX], mnt[PATH_MAX], headmnt[PATH_MAX + 8];
+	pthread_t t_ro, t_head;
+	int have_ro = 0, have_head = 0, rc = 1;
+
+	if (parse(&o, argc, argv) < 0)
+		return 2;
+	if (!realpath(o.repo, repo)) {
+		fprintf(stderr, "foliofs: repository %s: %s\n", o.repo, strerror(errno));
+		return 1;
+	}
+	if (!realpath(o.mnt, mnt)) {
+		fprintf(stderr, "foliofs: mount point %s: %s\n", o.mnt, strerror(errno));
+		return 1;
+	}
+	snprintf(headmnt, sizeof headmnt, "%s/HEAD", mnt);
+
+	/* Start in a child; the parent reports how it went. */
+	if (!o.foreground) {
+		int p[2];
+		if (pipe(p) < 0) {
+			perror("foliofs: pipe");
+			return 1;
+		}
+		pid_t pid = fork();
+		if (pid < 0) {
+			perror("foliofs: fork");
+			return 1;
+		}
+		if (pid > 0) {
+			char buf[1024];
+			close(p[1]);
+			ssize_t n = read(p[0], buf, sizeof buf - 1);
+			buf[n > 0 ? n : 0] = '\0';
+			if (n == 2 && !memcmp(buf, "ok", 2))
+				return 0;
+			fprintf(stderr, "%s\n", n > 0 ? buf : "foliofs: the daemon died during start-up");
+			return 1;
+		}
+		close(p[0]);
+		ready_fd = p[1];
+		setsid();
+		char logp[PATH_MAX + 32];
+		snprintf(logp, sizeof logp, "%s/cache/foliofs.log", repo);
+		int lfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		int nfd = open("/dev/null", O_RDWR);
+		if (nfd >= 0) {
+			dup2(nfd, 0);
+			dup2(nfd, 1);
+			dup2(lfd >= 0 ? lfd : nfd, 2);
+		}
+		if (lfd > 2)
+			close(lfd);
+		if (nfd > 2)
+			close(nfd);
+	}
+	if (chdir("/") < 0) {
+		/* never fails for "/" */
+	}
+
+	/* Many object files stay open: raise the fd limit to its maximum. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+
+	memset(&f, 0, sizeof f);
+	f.repo_path = repo;
+	f.mountpoint = mnt;
+	f.passthrough_mode = o.passthrough;
+	f.debug = o.debug;
+	f.uid = getuid();
+	f.gid = getgid();
+	pthread_mutex_init(&f.git_lock, NULL);
+	pthread_mutex_init(&f.versions_lock, NULL);
+	pthread_mutex_init(&f.refs_lock, NULL);
+	for (int i = 0; i < 64; i++)
+		pthread_mutex_init(&f.nodes_lock[i], NULL);
+	snprintf(f.cache_dir, sizeof f.cache_dir, "%s/cache/raw", repo);
+
+	/* Block the shutdown signals in every thread; main waits for them. */
+	sigset_t sigs;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (check_mountpoint(mnt) < 0)
+		return 1;
+	if (folio_repo_open(&f.repo, repo) < 0) {
+		report("foliofs: %s", folio_error_last());
+		return 1;
+	}
+	if (take_mount_lock(repo, mnt) < 0)
+		goto out;
+	/* A repository in the middle of a commit: say so rather than wait. */
+	if (!getenv("FOLIO_LOCK_TIMEOUT"))
+		setenv("FOLIO_LOCK_TIMEOUT", "3", 1);
+	if (folio_repo_lock(f.repo, "foliofs start-up") < 0) {
+		report("foliofs: %s", folio_error_last());
+		goto out;
+	}
+	folio_repo_unlock(f.repo);
+	unsetenv("FOLIO_LOCK_TIMEOUT");
+	if (mkdir(f.cache_dir, 0755) < 0 && errno != EEXIST) {
+		report("foliofs: cannot create %s: %s", f.cache_dir, strerror(errno));
+		goto out;
+	}
+	if (fs_refs_start(&f) < 0 || fs_head_new(&f.head, &f) < 0) {
+		report("foliofs: %s", folio_error_last());
+		goto out;
+	}
+
+	f.se_ro = new_session(&f, &fs_ro_ops, sizeof fs_ro_ops,
+			      o.allow_other ? ",ro,allow_other" : ",ro");
+	if (!f.se_ro || fuse_session_mount(f.se_ro, mnt) != 0) {
+		report("foliofs: cannot mount %s (is FUSE available: /dev/fuse, fuse3 installed?)", mnt);
+		goto out;
+	}
+	if (o.passthrough && fs_passthrough_install(&f.pt, f.se_ro) < 0)
+		fs_log("passthrough unavailable: serving reads through the daemon");
+	loop_arg la_ro = { f.se_ro, pthread_self() }, la_head = { NULL, pthread_self() };
+	if (pthread_create(&t_ro, NULL, run_loop, &la_ro) != 0) {
+		report("foliofs: cannot start threads");
+		goto unmount;
+	}
+	have_ro = 1;
+
+	f.se_head = new_session(&f, &fs_head_ops, sizeof fs_head_ops,
+				o.allow_other ? ",allow_other" : "");
+	if (!f.se_head || fuse_session_mount(f.se_head, headmnt) != 0) {
+		report("foliofs: cannot mount the writable stage on %s", headmnt);
+		goto unmount;
+	}
+	la_head.se = f.se_head;
+	if (pthread_create(&t_head, NULL, run_loop, &la_head) != 0) {
+		report("foliofs: cannot start threads");
+		goto unmount;
+	}
+	have_head = 1;
+
+	fs_log("mounted %s on %s%s", repo, mnt, o.passthrough ? " (passthrough)" : "");
+	report(NULL);
+	rc = 0;
+
+	int sig;
+	sigwait(&sigs, &sig);
+	fs_log("shutting down (%s)", sig == SIGTERM ? "SIGTERM or unmount" : sig == SIGINT ? "SIGINT" : "SIGHUP");
+
+unmount:
+	if (f.se_head) {
+		fuse_session_exit(f.se_head);
+		if (still_mounted(headmnt))
+			fuse_session_unmount(f.se_head);
+	}
+	if (f.se_ro) {
+		fuse_session_exit(f.se_ro);
+		if (still_mounted(mnt))
+			fuse_session_unmount(f.se_ro);
+	}
+	if (have_head)
+		pthread_join(t_head, NULL);
+	if (have_ro)
+		pthread_join(t_ro, NULL);
+	if (f.pt) {
+		unsigned long passed = 0, plain = 0;
+		fs_passthrough_stats(f.pt, &passed, &plain);
+		fs_log("passthrough: %lu opens passed through, %lu plain", passed, plain);
+	}
+out:
+	fs_refs_stop(&f);
+	if (f.se_head)
+		fuse_session_destroy(f.se_head);
+	if (f.se_ro)
+		fuse_session_destroy(f.se_ro);
+	fs_passthrough_free(f.pt);
+	fs_head_free(f.head);
+	fs_versions_free(&f);
+	fs_nodes_free(&f);
+	folio_repo_free(f.repo);
+	if (mount_lock_fd >= 0 && ftruncate(mount_lock_fd, 0) < 0) {
+		/* informational only */
+	}
+	fs_log("stopped");
+	/* mount.lock is released by exit itself, so `folio umount`, which
+	 * waits for it, returns only once the daemon is gone. */
+	return rc;
+}

@@ -40,7 +40,7 @@ FOLIOFS := $(B)/bin/foliofs
 UNIT_DIRS := $(sort $(dir $(wildcard tests/unit/*/*.c)))
 UNIT_BINS := $(foreach d,$(UNIT_DIRS),$(B)/tests/unit_$(notdir $(patsubst %/,%,$(d))))
 
-.PHONY: demo all deps deps-check check check-unit check-integration check-asan \
+.PHONY: demo install all deps deps-check check check-unit check-integration check-asan \
 	bench bench-import clean lint
 all: deps-check $(FOLIO) $(FOLIOFS)
 
@@ -118,6 +118,13 @@ bench-import: deps-check $(FOLIO)
 $(B)/bin/genimages: tools/bench/genimages.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) $(LIBS)
+
+# Installs folio and foliofs (foliofs on PATH makes `mount -t fuse.foliofs`
+# and fstab entries work: mount.fuse3 runs it by name).
+PREFIX ?= /usr/local
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(FOLIO) $(FOLIOFS) $(DESTDIR)$(PREFIX)/bin/
 
 # Banned functions (not thread-safe or unbounded), checked like curl does.
 lint:

@@ -62,12 +62,14 @@ void fs_passthrough_close(fs_passthrough *pt, int backing_id);
 
 /* Like fuse_reply_open / fuse_reply_create, but the reply tells the kernel to
  * pass read/write/mmap through to backing_id (backing_id <= 0, pt NULL or
- * passthrough not active: a plain reply). Must be called from the thread
- * that handles the request (the normal case). fi->keep_cache is ignored for
- * a passthrough reply; fi->direct_io would send read/write to the daemon
- * again (only mmap passes through), so leave it off; fi->nonseekable makes
- * the reply plain. Returns what fuse_reply_open() returns: non-zero means
- * the kernel did not get the reply (the open was interrupted). */
+ * passthrough not active: a plain reply). Any thread may call it: libfuse
+ * writes the reply from the calling thread, which is all the hook needs.
+ * fi->keep_cache is ignored for a passthrough reply; fi->direct_io would
+ * send read/write to the daemon again (only mmap passes through), so leave
+ * it off; fi->nonseekable makes the reply plain (the kernel refuses it with
+ * passthrough). Returns what fuse_reply_open() returns: non-zero means the
+ * kernel did not get the reply (the open was interrupted, no RELEASE will
+ * follow: drop the daemon's reference to the backing id). */
 int fs_passthrough_reply_open(fs_passthrough *pt, fuse_req_t req,
                               const struct fuse_file_info *fi, int backing_id);
 int fs_passthrough_reply_create(fs_passthrough *pt, fuse_req_t req,

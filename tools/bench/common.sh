@@ -3,7 +3,9 @@
 # Source it from bash (the scripts run with `set -euo pipefail`).
 #
 #   bench_workdir NAME        make $WORK under ${BENCH_DIR:-/tmp}, removed on
-#                             exit unless BENCH_KEEP=1
+#                             exit unless BENCH_KEEP=1; a script may define
+#                             bench_cleanup_hook (e.g. to unmount), which
+#                             runs first on exit
 #   bench_run KEY CMD...      run CMD (output to $WORK/log/KEY.log), record
 #                             wall seconds in T[KEY], peak RSS (KiB) in
 #                             M[KEY] and CPU seconds (user + system) in
@@ -24,13 +26,17 @@ die() {
 
 bench_cleanup() {
 	local rc=$?
+	if declare -F bench_cleanup_hook >/dev/null; then
+		bench_cleanup_hook || true
+	fi
 	if [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
 		if [ "${BENCH_KEEP:-0}" = 1 ]; then
 			echo "bench: kept work dir $WORK" >&2
 		else
 			# annex makes its objects read-only; make everything removable.
 			chmod -R u+w "$WORK" 2>/dev/null || true
-			rm -rf "$WORK"
+			# --one-file-system: never descend into a mount left behind.
+			rm -rf --one-file-system "$WORK"
 		fi
 	fi
 	exit "$rc"

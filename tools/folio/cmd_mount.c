@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/mount.h>
@@ -185,6 +186,48 @@ static void wait_daemon(const char *repo)
 	close(fd);
 }
 
+/* Counts processes with a file, folder or working directory under mnt
+ * (what fuser -m would list; processes of other users are visible to
+ * root only, and a private mount has no others). */
+static int open_files_under(const char *mnt, pid_t *first)
+{
+	DIR *proc = opendir("/proc");
+	struct dirent *pe;
+	size_t ml = strlen(mnt);
+	int count = 0;
+
+	while (proc && (pe = readdir(proc))) {
+		if (pe->d_name[0] < '1' || pe->d_name[0] > '9')
+			continue;
+		char dir[300], link[600], target[PATH_MAX];
+		int hit = 0;
+		snprintf(dir, sizeof dir, "/proc/%s/fd", pe->d_name);
+		DIR *fds = opendir(dir);
+		struct dirent *fe;
+		while (fds && !hit && (fe = readdir(fds))) {
+			snprintf(link, sizeof link, "%s/%s", dir, fe->d_name);
+			ssize_t n = readlink(link, target, sizeof target - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			hit = !strncmp(target, mnt, ml) && (target[ml] == '/' || target[ml] == '\0');
+		}
+		if (fds)
+			closedir(fds);
+		snprintf(link, sizeof link, "/proc/%s/cwd", pe->d_name);
+		ssize_t n = readlink(link, target, sizeof target - 1);
+		if (!hit && n > 0) {
+			target[n] = '\0';
+			hit = !strncmp(target, mnt, ml) && (target[ml] == '/' || target[ml] == '\0');
+		}
+		if (hit && count++ == 0)
+			*first = (pid_t)atol(pe->d_name);
+	}
+	if (proc)
+		closedir(proc);
+	return count;
+}
+
 int cmd_umount(cli *c);
 int cmd_umount(cli *c)
 {
@@ -210,6 +253,16 @@ int cmd_umount(cli *c)
 	int have_repo = mounted_repo(repo, sizeof repo, mnt);
 	if (!have_repo) {
 		rc = folio_error_set(FOLIO_ENOTFOUND, "%s is not a folio mount", mnt);
+		return cli_fail(rc);
+	}
+	/* Refuse before touching anything, so a busy mount stays whole. */
+	pid_t user = 0;
+	int busy = lazy ? 0 : open_files_under(mnt, &user);
+	if (busy) {
+		rc = folio_error_set(FOLIO_ELOCKED,
+			"%s is busy: %d process%s (pid %ld first) have files or folders open in it; "
+			"close them, or use --lazy to detach now and stop when they are done",
+			mnt, busy, busy > 1 ? "es" : "", (long)user);
 		return cli_fail(rc);
 	}
 	snprintf(head, sizeof head, "%s/HEAD", mnt);
@@ -238,6 +291,7 @@ int cmd_umount(cli *c)
 			rc = folio_error_errno(-r, "cannot unmount %s", mnt);
 		return cli_fail(rc);
 	}
-	wait_daemon(repo);
+	if (!lazy)
+		wait_daemon(repo);
 	return EXIT_OK;
 }

@@ -199,42 +199,45 @@ static int take_mount_lock(const char *repo, const char *mnt)
 	return 0;
 }
 
-/* 1 if path is still a mount point of ours (the CLI may have unmounted it;
- * libfuse would log a failed unmount otherwise). */
-static int still_mounted(const char *path)
-{
-	FILE *m = fopen("/proc/self/mounts", "re");
-	char line[8192];
-	int found = 0;
+/* libfuse's own messages go to the daemon log. At shutdown the CLI has
+ * usually unmounted already, and libfuse's attempt to unmount again (which
+ * also frees its copy of the path) fails harmlessly: that one is dropped. */
+static atomic_int shutting_down;
 
-	if (!m)
-		return 1;
-	while (!found && fgets(line, sizeof line, m)) {
-		char src[4200], dir[4200], type[64];
-		if (sscanf(line, "%4199s %4199s %63s", src, dir, type) == 3 && !strcmp(dir, path) &&
-		    !strcmp(type, "fuse.foliofs"))
-			found = 1;
-	}
-	fclose(m);
-	return found;
+static void libfuse_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	buf[strcspn(buf, "\n")] = '\0';
+	if (atomic_load(&shutting_down) && strstr(buf, "failed to unmount"))
+		return;
+	if (level <= FUSE_LOG_NOTICE)
+		fs_log("libfuse: %s", buf);
 }
 
 typedef struct loop_arg {
 	struct fuse_session *se;
 	pthread_t main;
+	int is_main;       /* the MNT session: its end ends the daemon */
 } loop_arg;
 
 static void *run_loop(void *p)
 {
 	loop_arg *a = p;
+	int is_main = a->is_main;
 	struct fuse_loop_config *cfg = fuse_loop_cfg_create();
 
 	fuse_loop_cfg_set_max_threads(cfg, 16);
 	fuse_loop_cfg_set_idle_threads(cfg, 4);
 	fuse_session_loop_mt(a->se, cfg);
 	fuse_loop_cfg_destroy(cfg);
-	/* This mount ended (unmounted or killed): take the daemon down. */
-	pthread_kill(a->main, SIGTERM);
+	/* MNT went away (unmounted, or detached and no longer used): take the
+	 * daemon down. HEAD/ alone going away leaves the versions served. */
+	if (is_main)
+		pthread_kill(a->main, SIGTERM);
+	else
+		fs_log("HEAD/ was unmounted");
 	return NULL;
 }
 
@@ -246,7 +249,9 @@ static struct fuse_session *new_session(fs *f, const struct fuse_lowlevel_ops *o
 		 f->repo_path, f->debug > 1 ? ",debug" : "", extra);
 	char *argv[] = { "foliofs", "-o", o, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
-	return fuse_session_new(&args, ops, size, f);
+	struct fuse_session *se = fuse_session_new(&args, ops, size, f);
+	fuse_opt_free_args(&args); /* libfuse may have grown the list */
+	return se;
 }
 
 int main(int argc, char **argv)
@@ -342,6 +347,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	fuse_set_log_func(libfuse_log);
 	if (check_mountpoint(mnt) < 0)
 		return 1;
 	if (folio_repo_open(&f.repo, repo) < 0) {
@@ -376,7 +382,7 @@ int main(int argc, char **argv)
 	}
 	if (o.passthrough && fs_passthrough_install(&f.pt, f.se_ro) < 0)
 		fs_log("passthrough unavailable: serving reads through the daemon");
-	loop_arg la_ro = { f.se_ro, pthread_self() }, la_head = { NULL, pthread_self() };
+	loop_arg la_ro = { f.se_ro, pthread_self(), 1 }, la_head = { NULL, pthread_self(), 0 };
 	if (pthread_create(&t_ro, NULL, run_loop, &la_ro) != 0) {
 		report("foliofs: cannot start threads");
 		goto unmount;
@@ -405,15 +411,14 @@ int main(int argc, char **argv)
 	fs_log("shutting down (%s)", sig == SIGTERM ? "SIGTERM or unmount" : sig == SIGINT ? "SIGINT" : "SIGHUP");
 
 unmount:
+	atomic_store(&shutting_down, 1);
 	if (f.se_head) {
 		fuse_session_exit(f.se_head);
-		if (still_mounted(headmnt))
-			fuse_session_unmount(f.se_head);
+		fuse_session_unmount(f.se_head);
 	}
 	if (f.se_ro) {
 		fuse_session_exit(f.se_ro);
-		if (still_mounted(mnt))
-			fuse_session_unmount(f.se_ro);
+		fuse_session_unmount(f.se_ro);
 	}
 	if (have_head)
 		pthread_join(t_head, NULL);

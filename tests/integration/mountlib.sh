@@ -1,0 +1,39 @@
+# mountlib.sh — helpers for tests that mount for real (sourced after lib.sh).
+#
+# mount_repo REPO MNT [OPTS...]: mounts and waits until both MNT and
+# MNT/HEAD answer; registers an unmount in the exit trap. scan_log REPO:
+# the daemon log must hold no error, sanitizer report or crash.
+
+FOLIOFS=$(dirname "$FOLIO")/foliofs
+
+force_unmount() {
+	local m=$1
+	if mountpoint -q "$m/HEAD" 2>/dev/null; then umount -l "$m/HEAD" 2>/dev/null || fusermount3 -uz "$m/HEAD" 2>/dev/null; fi
+	if mountpoint -q "$m" 2>/dev/null; then umount -l "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null; fi
+	return 0
+}
+
+mount_repo() {
+	local repo=$1 mnt=$2; shift 2
+	mkdir -p "$mnt"
+	cleanup_hooks+=("force_unmount '$mnt'")
+	"$FOLIO" mount "$repo" "$mnt" "$@" || return 1
+	local i
+	for i in $(seq 1 100); do
+		mountpoint -q "$mnt" && mountpoint -q "$mnt/HEAD" && return 0
+		sleep 0.05
+	done
+	echo "mount of $repo on $mnt did not become ready" >&2
+	return 1
+}
+
+# A daemon's log must be free of errors and sanitizer findings.
+scan_log() {
+	local log=$1/cache/foliofs.log
+	if [ ! -f "$log" ]; then fail "no daemon log at $log"; return; fi
+	if grep -nE 'AddressSanitizer|LeakSanitizer|runtime error|ThreadSanitizer|Segmentation|Aborted|cannot|failed|error' "$log" >"$T/.logscan"; then
+		fail "daemon log has problems: $(head -c 800 "$T/.logscan")"
+	else
+		ok
+	fi
+}

@@ -1,0 +1,130 @@
+#!/bin/bash
+# t_mount.sh — the mount: layout, reads against `folio cat`, stable and
+# shared inodes, EROFS, refs appearing live, parallel readers, xattr
+# probes, statfs, mount errors, mount(8) type, clean unmount.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mountlib.sh"
+
+R=$T/repo M=$T/mnt SRC=$T/src
+mkdir -p "$SRC/images/sub" "$SRC/labels"
+cp "$LABELME"/bbox_detection/data_annotated/*.jpg "$SRC/images/"
+cp "$LABELME"/bbox_detection/data_annotated/*.json "$SRC/labels/"
+cp "$LABELME"/instance_segmentation/data_annotated/*.jpg "$SRC/images/sub/"
+head -c 3000000 /dev/urandom > "$SRC/big.bin"
+python3 -c 'print("text line\n" * 50000, end="")' > "$SRC/big.txt"    # stored as zstd
+printf '#!/bin/sh\n' > "$SRC/run.sh"; chmod +x "$SRC/run.sh"
+ln -s images/sub "$SRC/latest"
+: > "$SRC/empty"
+folio init "$R" >/dev/null
+export FOLIO_REPO=$R
+folio add "$SRC" --as ds && folio commit -m v1 >/dev/null && folio tag v1
+check "a compressible file is stored as zstd" bash -c "ls $R/objects/*/*.zst | grep -q ."
+V1=$(folio log --json -n1 | json 'j[0]["id"]')
+
+check "mount" mount_repo "$R" "$M"
+check "top level" test "$(ls "$M" | tr '\n' ' ')" = "HEAD branches commits log tags "
+check "tags/v1 is a link to the commit" test "$(readlink "$M/tags/v1")" = "../commits/$V1"
+check "branches/main" test "$(readlink "$M/branches/main")" = "../commits/$V1"
+check "log entry" bash -c "ls '$M/log' | grep -q -- '-${V1:0:12}\$'"
+check "commit prefix is a link" test "$(readlink "$M/commits/${V1:0:8}")" = "$V1"
+check "find lists the dataset" test "$(cd "$M/commits/$V1" && find . -type f | wc -l)" = "$(cd "$SRC" && find . -type f | wc -l)"
+
+# Every file reads back exactly what `folio cat` gives; modes and sizes.
+while read -r f; do
+	folio cat "v1:ds/$f" > "$T/cat.out"
+	cmp -s "$M/tags/v1/ds/$f" "$T/cat.out" && ok || fail "content of $f"
+	check_eq "size of $f" "$(stat -c %s "$M/tags/v1/ds/$f")" "$(stat -c %s "$SRC/$f")"
+done < <(cd "$SRC" && find . -type f | sed 's|^\./||')
+check "exec bit" test -x "$M/tags/v1/ds/run.sh"
+check "read-only file mode" test "$(stat -c %a "$M/tags/v1/ds/labels/2011_000003.json")" = 444
+check "symlink in a version" test "$(readlink "$M/tags/v1/ds/latest")" = images/sub
+check "cp -r out of a version" cp -r "$M/tags/v1/ds" "$T/copy"
+check "the copy equals the source" diff -r --no-dereference "$T/copy" "$SRC"
+
+# Writes to versions: EROFS.
+for cmd in "touch $M/tags/v1/ds/new" "rm $M/tags/v1/ds/empty" "mkdir $M/commits/$V1/x" \
+	   "mv $M/tags/v1/ds/empty $M/tags/v1/ds/e2" "cp $SRC/run.sh $M/commits/$V1/ds/run.sh" \
+	   "chmod 777 $M/tags/v1/ds/run.sh" "ln -s x $M/commits/$V1/l"; do
+	check_exit 1 "refused: $cmd" bash -c "$cmd"
+	check_err "Read-only file system"
+done
+
+# Inodes: identical content shares one; stable across remounts.
+a=$(stat -c %i "$M/tags/v1/ds/images/2011_000003.jpg")
+b=$(stat -c %i "$M/tags/v1/ds/images/sub/2011_000003.jpg")
+check_eq "identical content shares an inode" "$a" "$b"
+
+# xattr probes are answered at once (and the kernel stops asking).
+check_exit 1 "getfattr finds nothing" bash -c "getfattr -n user.x '$M/tags/v1/ds/run.sh' 2>&1 | grep -qv 'Operation not supported\|No such attribute'; exit 1"
+check "df on the mount" df "$M"
+check "ls -l of a version" ls -lR "$M/tags/v1/"
+
+# New commits, branches and tags appear within a second.
+cp "$LABELME"/bbox_detection/data_annotated/2011_000006.jpg "$T/x.jpg"
+folio add "$T/x.jpg" --as ds/new.jpg && folio commit -m v2 >/dev/null
+folio tag v2 && folio branch feature/x v1
+V2=$(folio log --json -n1 | json 'j[0]["id"]')
+appeared() { for i in $(seq 1 30); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
+check "tags/v2 appears" appeared "$M/tags/v2/ds/new.jpg"
+check "branches/main moved" bash -c "for i in \$(seq 1 30); do [ \"\$(readlink '$M/branches/main')\" = '../commits/$V2' ] && exit 0; sleep 0.05; done; exit 1"
+check "a branch with a slash" test "$(readlink "$M/branches/feature/x")" = "../../commits/$V1"
+check "through it" test -f "$M/branches/feature/x/ds/run.sh"
+check "commits/ lists both" test "$(ls "$M/commits" | grep -c '^[0-9a-f]\{40\}$')" = 2
+c=$(stat -c %i "$M/tags/v2/ds/images/2011_000003.jpg")
+check_eq "same file in two versions shares an inode" "$c" "$a"
+folio tag -d v2
+check "a deleted tag disappears" bash -c "for i in \$(seq 1 30); do [ ! -e '$M/tags/v2' ] && exit 0; sleep 0.05; done; exit 1"
+
+# Many parallel readers with checksums.
+(cd "$SRC" && find . -type f -exec md5sum {} + | sort -k2) > "$T/want.md5"
+for i in 1 2 3 4 5 6 7 8; do
+	(cd "$M/tags/v1/ds" && find . -type f -exec md5sum {} + | sort -k2 > "$T/got$i.md5") &
+done
+wait
+for i in 1 2 3 4 5 6 7 8; do check "reader $i checksums" cmp "$T/want.md5" "$T/got$i.md5"; done
+
+# Mount errors: non-empty folder, missing repository, second mount.
+mkdir -p "$T/full"; touch "$T/full/x"
+check_exit 1 "mount on a non-empty folder" folio mount "$R" "$T/full"
+check_err "not empty"
+check_exit 3 "mount a missing repository" folio mount "$T/nope" "$T/m2"
+check_exit 1 "mount a repository twice" folio mount "$R" "$T/m2" 2>/dev/null || true
+mkdir -p "$T/m3"
+check_exit 1 "mount a repository twice" folio mount "$R" "$T/m3"
+check_err "already mounted"
+( flock 9 && exec sleep 20 ) 9>"$R/lock" &
+locker=$!
+cleanup_hooks+=("kill $locker 2>/dev/null")
+
+# Unmount while a file is open: refused with a clear message; --lazy works.
+exec 7< "$M/tags/v1/ds/big.bin"
+check_exit 4 "umount while a file is open" folio umount "$M"
+check_err "busy"
+check "still serving" cmp "$M/tags/v1/ds/big.bin" "$SRC/big.bin"
+check "umount --lazy" folio umount --lazy "$M"
+check "the open file still reads" cmp /dev/fd/7 "$SRC/big.bin"
+exec 7<&-
+check "daemon gone once the file is closed" bash -c "for i in \$(seq 1 100); do pgrep -f 'foliofs.*$M\$' >/dev/null || exit 0; sleep 0.05; done; exit 1"
+
+# A locked repository refuses to mount with a clear error.
+mkdir -p "$T/m4"
+FOLIO_LOCK_TIMEOUT=1 check_exit 1 "mount a locked repository" folio mount "$R" "$T/m4"
+check_err "locked"
+kill $locker; wait $locker 2>/dev/null
+
+# mount(8): `-t fuse.foliofs` runs foliofs from PATH (make install puts it
+# in /usr/local/bin); `-t fuse 'PROGRAM#REPO'` takes the program's path and
+# goes through the same mount.fuse3 helper.
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p "$T/m5"
+	cleanup_hooks+=("force_unmount '$T/m5'")
+	check "mount -t fuse PROGRAM#REPO" mount -t fuse "$FOLIOFS#$R" "$T/m5"
+	check "reads through it" cmp "$T/m5/tags/v1/ds/big.bin" "$SRC/big.bin"
+	check "umount" folio umount "$T/m5"
+	if command -v foliofs >/dev/null && [ "$(command -v foliofs)" -ef "$FOLIOFS" ]; then
+		check "mount -t fuse.foliofs" mount -t fuse.foliofs "$R" "$T/m5"
+		check "umount" folio umount "$T/m5"
+	fi
+fi
+scan_log "$R"
+finish

@@ -1,7 +1,8 @@
 #!/bin/bash
 # demo.sh — a five-minute tour of folio on real photos that Debian ships
 # (labelme-examples). Builds nothing itself: `make demo` builds first.
-# The repository is left in build/demo/repo for you to explore.
+# The repository is left in build/demo/repo for you to explore; the tour
+# mounts it on build/demo/mnt and unmounts before it exits.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FOLIO=${FOLIO:-$PWD/build/release/bin/folio}
@@ -53,4 +54,23 @@ say "Verify every object and every version"
 run "$FOLIO" fsck
 run git --git-dir=repo/git log --stat --oneline -1
 
+say "Mount it: every version is a folder, HEAD/ is writable"
+mkdir -p "$D/mnt"
+cleanup() { "$FOLIO" umount "$D/mnt" 2>/dev/null || umount -l "$D/mnt/HEAD" "$D/mnt" 2>/dev/null || true; }
+trap cleanup EXIT
+run "$FOLIO" mount repo "$D/mnt"
+run ls "$D/mnt"
+run ls -l "$D/mnt/tags" "$D/mnt/log"
+run ls -l "$D/mnt/tags/v1/photos"
+cmp "$D/mnt/tags/v1/photos/2011_000003.jpg" "$EX"/bbox_detection/data_annotated/2011_000003.jpg && echo "tags/v1/photos/2011_000003.jpg is the original photo, read through the mount"
+say "Edit HEAD/ like any folder, then commit"
+run cp "$EX"/bbox_detection/data_annotated/2011_000025.jpg "$D/mnt/HEAD/photos/extra.jpg"
+run "$FOLIO" status
+run "$FOLIO" commit -m "Add a photo through the mount"
+sleep 1
+run ls -l "$D/mnt/branches/"
+run "$FOLIO" umount "$D/mnt"
+trap - EXIT
+
 printf '\nThe repository is in %s; try: FOLIO_REPO=%s %s log\n' "$D/repo" "$D/repo" "$FOLIO"
+printf 'and mount it again: %s mount %s %s\n' "$FOLIO" "$D/repo" "$D/mnt"

@@ -212,6 +212,9 @@ int fs_object_open(fs *f, const folio_oid *oid);
 /* The node's cached fd (opened on first use) or -errno. */
 int fs_node_fd(fs *f, node *n);
 
+/* Replies to READLINK with a link target stored as an object. */
+void fs_reply_link(fs *f, fuse_req_t req, const folio_oid *oid);
+
 /* ro.c / head.c */
 extern const struct fuse_lowlevel_ops fs_ro_ops;
 extern const struct fuse_lowlevel_ops fs_head_ops;

@@ -1167,20 +1167,7 @@ static void h_readlink(fuse_req_t req, fuse_ino_t ino)
 		fuse_reply_err(req, -rc);
 		return;
 	}
-	void *buf = NULL;
-	size_t len = 0;
-	if ((rc = folio_store_read_all(&buf, &len, h->f->repo->store, &oid, 4096)) < 0) {
-		fuse_reply_err(req, fs_errno(rc));
-		return;
-	}
-	char *s = strndup(buf, len);
-	free(buf);
-	if (!s) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	fuse_reply_readlink(req, s);
-	free(s);
+	fs_reply_link(h->f, req, &oid);
 }
 
 /* A folder listing, taken at opendir. */

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -122,4 +123,25 @@ int fs_node_fd(fs *f, node *n)
 	}
 	pthread_mutex_unlock(&n->fd_lock);
 	return fd;
+}
+
+void fs_reply_link(fs *f, fuse_req_t req, const folio_oid *oid)
+{
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = folio_store_read_all(&buf, &len, f->repo->store, oid, 4096);
+
+	if (rc < 0) {
+		FS_LOG(f, "readlink: %s", folio_error_last());
+		fuse_reply_err(req, fs_errno(rc));
+		return;
+	}
+	char *s = strndup(buf, len);
+	free(buf);
+	if (!s) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fuse_reply_readlink(req, s);
+	free(s);
 }

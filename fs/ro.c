@@ -308,22 +308,7 @@ static void ro_readlink(fuse_req_t req, fuse_ino_t ino)
 			fuse_reply_readlink(req, t);
 		return;
 	}
-	void *buf = NULL;
-	size_t len = 0;
-	int rc = folio_store_read_all(&buf, &len, f->repo->store, &n->oid, 4096);
-	if (rc < 0) {
-		FS_LOG(f, "readlink: %s", folio_error_last());
-		fuse_reply_err(req, fs_errno(rc));
-		return;
-	}
-	char *s = strndup(buf, len);
-	free(buf);
-	if (!s) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	fuse_reply_readlink(req, s);
-	free(s);
+	fs_reply_link(f, req, &n->oid);
 }
 
 /* One listing entry: name and node. */

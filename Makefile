@@ -33,8 +33,10 @@ CLI_SRC := $(sort $(wildcard tools/folio/*.c))
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
 LIB := $(B)/libfolio.a
 FOLIO := $(B)/bin/folio
-FS_SRC := $(sort $(wildcard fs/*.c)) $(sort $(wildcard tools/foliofs/*.c))
+FS_SRC := $(sort $(wildcard fs/*.c))
 FS_OBJ := $(FS_SRC:%.c=$(B)/%.o)
+FSLIB := $(B)/libfoliofs.a
+DAEMON_OBJ := $(patsubst %.c,$(B)/%.o,$(sort $(wildcard tools/foliofs/*.c)))
 FOLIOFS := $(B)/bin/foliofs
 
 UNIT_DIRS := $(sort $(dir $(wildcard tests/unit/*/*.c)))
@@ -78,20 +80,25 @@ $(FOLIO): $(CLI_OBJ) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
-$(FOLIOFS): $(FS_OBJ) $(LIB)
+$(FSLIB): $(FS_OBJ)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FOLIOFS): $(DAEMON_OBJ) $(FSLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(FS_OBJ) $(LIB) $(LIBS)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(DAEMON_OBJ) $(FSLIB) $(LIB) $(LIBS)
 
 # One criterion binary per module folder under tests/unit/. (The object
 # list is a function so that make does not substitute the stem into it.)
 unit_objs = $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/$(1)/*.c))
 .SECONDARY:
 .SECONDEXPANSION:
-$(B)/tests/unit_%: $$(call unit_objs,$$*) $(LIB)
+$(B)/tests/unit_%: $$(call unit_objs,$$*) $(FSLIB) $(LIB)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIB) $(LIBS) -lcriterion
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(FSLIB) $(LIB) $(LIBS) -lcriterion
 
 check: deps-check
 	$(MAKE) --no-print-directory check-unit check-integration CFG=release
@@ -135,4 +142,4 @@ lint:
 clean:
 	rm -rf build
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FS_OBJ:.o=.d)
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)

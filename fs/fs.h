@@ -186,6 +186,8 @@ node *fs_node_new(uint64_t ino, node_type type);
 void fs_nodes_free(fs *f);
 
 /* versions.c */
+/* Builds v's folder index from v->tree (sorted); -ENOMEM on failure. */
+int fs_version_index(version *v);
 int fs_version_get(version **out, fs *f, const char *commit_hex);
 void fs_versions_free(fs *f);
 /* Node for a version folder or entry (created on first use). */

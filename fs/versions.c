@@ -78,7 +78,7 @@ static int cmp_pchild(const void *a, const void *b)
 	return cmp_child(&x->c, &y->c, NULL);
 }
 
-static int build(version *v)
+int fs_version_index(version *v)
 {
 	folio_tree *t = &v->tree;
 	size_t maxdirs = 1;
@@ -189,7 +189,7 @@ int fs_version_get(version **out, fs *f, const char *id)
 	}
 	v->time = ci.time;
 	folio_commit_info_clear(&ci);
-	if ((rc = build(v)) < 0) {
+	if ((rc = fs_version_index(v)) < 0) {
 		version_free(v);
 		return rc;
 	}

@@ -11,7 +11,7 @@
 CFG ?= release
 B := build/$(CFG)
 
-PKGS := libgit2 libzstd libcjson libcrypto vips fuse3
+PKGS := libgit2 libzstd libcjson libcrypto vips fuse3 expat yaml-0.1
 CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wno-format-nonliteral
@@ -43,7 +43,7 @@ UNIT_DIRS := $(sort $(dir $(wildcard tests/unit/*/*.c)))
 UNIT_BINS := $(foreach d,$(UNIT_DIRS),$(B)/tests/unit_$(notdir $(patsubst %/,%,$(d))))
 
 .PHONY: demo install all deps deps-check check check-unit check-integration check-asan \
-	bench bench-import clean lint
+	bench bench-import bench-read clean lint
 all: deps-check $(FOLIO) $(FOLIOFS)
 
 deps:
@@ -115,12 +115,27 @@ check-integration: $(FOLIO) $(FOLIOFS)
 check-asan:
 	$(MAKE) --no-print-directory check-unit check-integration CFG=asan
 
-bench: bench-import
+bench: bench-import bench-read
 
 bench-import: deps-check $(FOLIO)
 	tools/deps.sh --bench
 	$(MAKE) --no-print-directory CFG=release build/release/bin/genimages
 	FOLIO=$(CURDIR)/build/release/bin/folio tools/bench/import.sh
+
+bench-read: deps-check
+	tools/deps.sh --bench
+	$(MAKE) --no-print-directory CFG=release build/release/bin/genimages \
+		build/release/bin/genfiles build/release/bin/readfiles build/release/bin/foliofs \
+		build/release/bin/folio
+	FOLIO=$(CURDIR)/build/release/bin/folio tools/bench/read.sh
+
+$(B)/bin/readfiles: tools/bench/readfiles.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+$(B)/bin/genfiles: tools/bench/genfiles.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 
 $(B)/bin/genimages: tools/bench/genimages.c
 	@mkdir -p $(dir $@)

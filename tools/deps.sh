@@ -5,9 +5,9 @@
 set -eu
 
 BUILD="build-essential pkg-config libgit2-dev libzstd-dev libssl-dev libcjson-dev
-libvips-dev libfuse3-dev fuse3 libcriterion-dev git"
-TEST="git-lfs libvips-tools labelme-examples"
-BENCH="git-annex time"
+libvips-dev libfuse3-dev fuse3 libcriterion-dev git libexpat1-dev libyaml-dev"
+TEST="git-lfs libvips-tools labelme-examples dataset-fashion-mnist"
+BENCH="git-annex time squashfuse squashfs-tools"
 
 want="$BUILD $TEST"
 case "${1:-}" in

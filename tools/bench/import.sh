@@ -97,7 +97,7 @@ t1=$(now_ns)
 echo "generated images in $(fmt 1 "$(calc "($t1 - $t0) / 1e9")") s (not part of the results)"
 
 files_bytes() {
-	find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d", s }'
+	find "$1" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }'
 }
 BYTES=$(files_bytes "$WORK/src/images")
 CH_BYTES=$(files_bytes "$WORK/change/images")

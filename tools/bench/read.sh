@@ -48,6 +48,9 @@
 #   BENCH_REPS=1          repetitions of every measurement (a fresh mount
 #                         each); the report shows the median (mean of the
 #                         two middle values for an even count) and range
+#   BENCH_NATIVE_RUNS=3   native ext4 runs every pass this many times and
+#                         uses the run with the median time (it is the
+#                         denominator of every ratio, and cheap)
 #   BENCH_SYSTEMS="native squashfuse squashfuse_ll folio folio-pt"
 #                         which systems to run (native is always run)
 #   BENCH_DIR=/tmp        where the work dir is made (needs ~3.5x the data)
@@ -75,6 +78,7 @@ BIG_BYTES=$((5 * 1024 * 1024))
 FLAT_MIN=200
 FLAT_MAX=2000
 SEED=42
+NATIVE_RUNS=${BENCH_NATIVE_RUNS:-3}
 
 # Targets (from the issue).
 NEED_WARM_SMALL=0.6 # warm JPEG reads, files/s vs native
@@ -97,6 +101,7 @@ check_uint BENCH_SMALL_N "$SMALL_N" 1 99999
 check_uint BENCH_BIG_N "$BIG_N" 1 9999
 check_uint BENCH_FLAT_N "$FLAT_N" 1 999999
 check_uint BENCH_REPS "$REPS" 1 20
+check_uint BENCH_NATIVE_RUNS "$NATIVE_RUNS" 1 9
 
 abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 for v in GENIMAGES GENFILES READFILES; do
@@ -159,10 +164,22 @@ AVAIL=$(df -B1 --output=avail "$WORK" | tail -n 1 | tr -d ' ')
 if [ "$AVAIL" -lt "$NEED_DISK" ]; then
 	die "not enough disk space in $(dirname "$WORK"): need about $((NEED_DISK >> 30)) GiB ($COPIES copies of ~$((DATA_EST >> 20)) MiB), have $((AVAIL >> 30)) GiB; set BENCH_DIR or smaller BENCH_*_N"
 fi
-MEM_AVAIL=$(awk '/^MemAvailable/ { printf "%d", $2 * 1024 }' /proc/meminfo)
+# (in KiB: mawk's %d stops at 2^31 - 1)
+MEM_AVAIL=$(($(awk '/^MemAvailable/ { print $2 }' /proc/meminfo) * 1024))
 # Backing copies plus the FUSE page cache of one mounted copy.
 if [ "$MEM_AVAIL" -lt $((DATA_EST * (COPIES + 1))) ]; then
 	echo "bench: warning: only $((MEM_AVAIL >> 20)) MiB of memory available for ~$((DATA_EST * (COPIES + 1) >> 20)) MiB of page cache; 'warm OS cache' may not hold" >&2
+fi
+
+# Private copies of the binaries, so a rebuild during the run changes nothing
+# (folio starts the foliofs next to it).
+mkdir -p "$WORK/bin"
+cp "$READFILES" "$WORK/bin/readfiles"
+READFILES=$WORK/bin/readfiles
+if [ "$USE_FOLIO" = 1 ]; then
+	cp "$FOLIO" "$WORK/bin/folio"
+	[ ! -x "$(dirname "$FOLIO")/foliofs" ] || cp "$(dirname "$FOLIO")/foliofs" "$WORK/bin/foliofs"
+	FOLIO=$WORK/bin/folio
 fi
 
 DATA=$WORK/data
@@ -220,7 +237,7 @@ mkdir -p "$DATA"
 sync
 t1=$(now_ns)
 
-sum_sizes() { find "$@" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%d", s }'; }
+sum_sizes() { find "$@" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s }'; }
 IMG_BYTES=$(sum_sizes "$DATA/images")
 BIG_TOTAL=$(sum_sizes "$DATA/big")
 FLAT_BYTES=$(sum_sizes "$DATA/small")
@@ -312,6 +329,19 @@ mount_fresh() {
 	esac
 }
 
+# Is a process running with argument MNT (the daemon serving it)?
+daemon_of() {
+	local f a
+	for f in /proc/[0-9]*/cmdline; do
+		{
+			while IFS= read -r -d '' a; do
+				[ "$a" = "$1" ] && return 0
+			done <"$f"
+		} 2>/dev/null
+	done
+	return 1
+}
+
 unmount() { # SYSTEM
 	local s=$1 m=$WORK/mnt/$1 i
 	case $s in
@@ -326,7 +356,7 @@ unmount() { # SYSTEM
 			die "could not unmount $m"
 		# The daemon is not our child: wait (up to 10 s) until it is gone.
 		for ((i = 0; i < 200; i++)); do
-			pgrep -f -- "$m" >/dev/null || break
+			daemon_of "$m" || break
 			sleep 0.05
 		done
 		# Its last words say how many opens went through passthrough.
@@ -359,11 +389,22 @@ readf() { # readfiles ARGS... -> stdout line; dies with the error output on fail
 
 say() { printf '  rep %d  %-15s %-21s %s\n' "$@"; }
 
+# measure SYSTEM readfiles-ARGS...: one run; for native (the denominator of
+# every ratio, and cheap) NATIVE_RUNS runs and the one with the median time.
+measure() {
+	local s=$1 n=1 i
+	shift
+	[ "$s" = native ] && n=$NATIVE_RUNS
+	for ((i = 0; i < n; i++)); do readf "$@"; done |
+		awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) print substr($i, 9), $0 }' |
+		sort -g | awk -v n="$n" 'NR == int((n + 1) / 2)' | cut -d' ' -f2-
+}
+
 # read_block SYSTEM SET THREADS REP
 read_block() {
 	local s=$1 set=$2 j=$3 rep=$4 pass out k
 	for pass in cold warm; do
-		out=$(readf -j "$j" --no-hash --seed "$SEED" --list "$LISTS/$set" "$ROOT")
+		out=$(measure "$s" -j "$j" --no-hash --seed "$SEED" --list "$LISTS/$set" "$ROOT")
 		k="$s|$set|$j|$pass|$rep"
 		FPS[$k]=$(kv "$out" files_per_s)
 		MBPS[$k]=$(kv "$out" MB_per_s)
@@ -381,7 +422,7 @@ read_block() {
 flat_block() {
 	local s=$1 rep=$2 pass out k
 	for pass in cold warm; do
-		out=$(readf --stat-list "$ROOT/small")
+		out=$(measure "$s" --stat-list "$ROOT/small")
 		k="$s|$pass|$rep"
 		SECS[$k]=$(kv "$out" seconds)
 		LS[$k]=$(kv "$out" list_seconds)
@@ -410,7 +451,10 @@ for ((rep = 1; rep <= REPS; rep++)); do
 		for ((i = 0; i < NS; i++)); do
 			s=${SYSTEMS[$(((i + b + rep - 1) % NS))]}
 			warm "$s"
-			[ -n "${RESIDENT[$s]:-}" ] || RESIDENT[$s]=$(resident "$s")
+			r=$(resident "$s")
+			if [ -z "${RESIDENT[$s]:-}" ] || awk "BEGIN { exit !($r < ${RESIDENT[$s]}) }"; then
+				RESIDENT[$s]=$r
+			fi
 			mount_fresh "$s"
 			if [ "$s" = folio ] || [ "$s" = folio-pt ]; then
 				[ -d "$ROOT" ] || die "${NAME[$s]}: $ROOT is not a folder"
@@ -526,7 +570,7 @@ table() { # FORMAT HEADER ROWS...
 RHEAD="files|threads|pass|system|files/s|MB/s|range over reps|vs native"
 echo
 echo "== reads: every file once, shuffled; images = $SMALL_N JPEGs ($(mb "$IMG_BYTES") MB), big = $BIG_N x 5 MiB ($(mb "$BIG_TOTAL") MB)"
-echo "   median of $REPS run(s); vs native = speed / native's speed in the same pass"
+echo "   median of $REPS run(s) (native: median of $NATIVE_RUNS runs of every pass); vs native = speed / native's speed in the same pass"
 table '%-7s %7s %5s  %-21s %9s %9s %23s %9s\n' "$RHEAD" "${ROWS[@]}"
 LHEAD="pass|system|list s|stat s|total s|range over reps|entries/s|time vs native"
 echo
@@ -537,11 +581,11 @@ echo
 echo "== small/: read all $FLAT_N files once after the listing, 8 threads (informative, no target)"
 table '%-21s %9s %9s\n' "$FHEAD" "${FROWS[@]}"
 echo
-echo "page cache residency of the backing files before the first measurement:$(for s in "${SYSTEMS[@]}"; do printf ' %s %s%%;' "${NAME[$s]}" "${RESIDENT[$s]}"; done | sed 's/;$//')"
+echo "page cache residency of the backing files right before each fresh mount, lowest seen:$(for s in "${SYSTEMS[@]}"; do printf ' %s %s%%;' "${NAME[$s]}" "${RESIDENT[$s]}"; done | sed 's/;$//')"
 if has folio-pt; then
 	echo "foliofs -o passthrough, over its ${#PT_LOG[@]} mounts: $(printf '%s\n' "${PT_LOG[@]}" |
 		awk '/^passthrough: [0-9]+ opens passed through, [0-9]+ plain/ { p += $2; n += $6; next } { u++ }
-		END { printf "%d opens passed through, %d plain", p, n; if (u) printf ", %d mounts without a summary", u }')"
+		END { printf "%.0f opens passed through, %.0f plain", p, n; if (u) printf ", %d mounts without a summary", u }')"
 fi
 if [ ${#BAD[@]} -eq 0 ]; then
 	echo "content check: every system read the same bytes under the same names as native (hash of all files; names, types and sizes of small/)"
@@ -671,7 +715,8 @@ Every file is read once (open, read 256 KiB at a time, close) in the same shuffl
 order on every system, by 1 or 8 threads. *cold* is the first pass right after a
 fresh mount (the daemon's and the kernel's FUSE caches empty, the backing files in
 the page cache), *warm* the second pass; for native ext4 both are page-cache reads.
-Median of $REPS run(s), systems in rotating order; vs native = speed / native speed.
+Median of $REPS run(s), systems in rotating order (native ext4: every pass run
+$NATIVE_RUNS times, the run with the median time); vs native = speed / native speed.
 
 EOF
 md_table "$RHEAD" "${ROWS[@]}"

@@ -505,19 +505,23 @@ int main(int argc, char **argv)
 		rootfds[r] = open(dirs[r], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (rootfds[r] < 0) {
 			fprintf(stderr, "readfiles: %s: %s\n", dirs[r], errstr(errno, eb, sizeof(eb)));
+			for (int q = 0; q < r; q++)
+				close(rootfds[q]);
+			free(rootfds);
+			free(dirs);
 			return 1;
 		}
 	}
 
 	struct list files = { 0 };
+	int bad = 0;
 	if (listfile) {
-		if (read_list_file(listfile, &files) != 0)
-			return 1;
+		bad = read_list_file(listfile, &files) != 0;
 	} else {
-		for (int r = 0; r < ndirs; r++)
-			if (walk(rootfds[r], "", r, &files) != 0)
-				return 1;
+		for (int r = 0; r < ndirs && !bad; r++)
+			bad = walk(rootfds[r], "", r, &files) != 0;
 	}
+	/* On a bad list nothing is read (no threads start); cleanup still runs. */
 
 	/* Sorted, then a seeded Fisher-Yates shuffle: same paths, same order. */
 	if (files.n)
@@ -539,7 +543,7 @@ int main(int argc, char **argv)
 	pthread_t tid[MAX_THREADS];
 	double t0 = now_s();
 	long started = 0;
-	for (long t = 0; t < threads; t++) {
+	for (long t = 0; t < threads && !bad; t++) {
 		int e = pthread_create(&tid[t], NULL, reader, &s);
 		if (e) {
 			fprintf(stderr, "readfiles: pthread_create: %s\n", errstr(e, eb, sizeof(eb)));
@@ -553,12 +557,13 @@ int main(int argc, char **argv)
 	double secs = now_s() - t0;
 
 	uint64_t bytes = atomic_load(&s.bytes);
-	size_t errors = atomic_load(&s.errors);
-	printf("files=%zu bytes=%" PRIu64 " seconds=%.6f files_per_s=%.1f MB_per_s=%.2f "
-	       "threads=%ld hash=%016" PRIx64 " errors=%zu\n",
-	       files.n, bytes, secs, secs > 0 ? (double)files.n / secs : 0.0,
-	       secs > 0 ? (double)bytes / 1e6 / secs : 0.0, started,
-	       hash ? (uint64_t)atomic_load(&s.sum) : (uint64_t)0, errors);
+	size_t errors = atomic_load(&s.errors) + (size_t)bad;
+	if (!bad)
+			printf("files=%zu bytes=%" PRIu64 " seconds=%.6f files_per_s=%.1f MB_per_s=%.2f "
+		       "threads=%ld hash=%016" PRIx64 " errors=%zu\n",
+		       files.n, bytes, secs, secs > 0 ? (double)files.n / secs : 0.0,
+		       secs > 0 ? (double)bytes / 1e6 / secs : 0.0, started,
+		       hash ? (uint64_t)atomic_load(&s.sum) : (uint64_t)0, errors);
 
 	for (size_t i = 0; i < files.n; i++)
 		free(files.v[i].rel);

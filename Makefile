@@ -151,10 +151,11 @@ install: all
 # Banned functions (not thread-safe or unbounded), checked like curl does.
 lint:
 	@! grep -nE '\b(sprintf|strcat|strtok|strerror|localtime|gmtime|asctime|ctime)\s*\(' \
-		$(CORE_SRC) $(CLI_SRC) include/folio/*.h || \
+		$(CORE_SRC) $(CLI_SRC) $(FS_SRC) tools/foliofs/*.c include/folio/*.h fs/*.h || \
 		{ echo "banned function used (see above)"; exit 1; }
 
 clean:
 	rm -rf build
 
--include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d)
+UNIT_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/*/*.c))
+-include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)

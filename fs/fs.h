@@ -177,6 +177,8 @@ typedef struct fs {
 void fs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* nodes.c */
+/* strerror for any thread (a per-thread buffer). */
+const char *fs_errstr(int err);
 uint64_t fs_hash(const void *data, size_t len, uint64_t seed);
 node *fs_node_get(fs *f, uint64_t ino);
 /* Inserts n unless a node with its ino exists; returns the node in the

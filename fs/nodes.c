@@ -35,6 +35,13 @@ void fs_log(const char *fmt, ...)
 		(long)getpid(), buf);
 }
 
+const char *fs_errstr(int err)
+{
+	static _Thread_local char buf[128];
+
+	return strerror_r(err, buf, sizeof buf); /* GNU: returns the message */
+}
+
 int fs_errno(int code)
 {
 	switch (code) {

@@ -138,6 +138,15 @@ struct fs_passthrough {
 };
 
 /* Per thread: hooks run in the thread that handles the request. */
+
+/* strerror for any thread (a per-thread buffer). */
+static const char *pt_errstr(int err)
+{
+	static _Thread_local char buf[128];
+
+	return strerror_r(err, buf, sizeof buf);
+}
+
 static _Thread_local struct {
 	int init_pending;      /* this thread read INIT and has not replied yet */
 	int init_offered;      /* ... and the kernel offered passthrough */
@@ -359,7 +368,7 @@ int fs_passthrough_install(fs_passthrough **out, struct fuse_session *se)
 	r = fuse_session_custom_io(se, &pt_io, fd);
 	if (r != 0) {
 		if (pt->debug)
-			pt_log("custom I/O not installed: %s", strerror(r < 0 ? -r : EIO));
+			pt_log("custom I/O not installed: %s", pt_errstr(r < 0 ? -r : EIO));
 		fs_passthrough_free(pt);
 		return r < 0 ? r : -EIO;
 	}
@@ -413,7 +422,7 @@ int fs_passthrough_open(fs_passthrough *pt, int fd)
 		if (err == ENOTTY)
 			err = EOPNOTSUPP;     /* kernel without the ioctl */
 		if (pt->debug)
-			pt_log("backing open of fd %d: %s", fd, strerror(err));
+			pt_log("backing open of fd %d: %s", fd, pt_errstr(err));
 		return -err;
 	}
 	if (id == 0)
@@ -432,7 +441,7 @@ void fs_passthrough_close(fs_passthrough *pt, int backing_id)
 		return;
 	u = (uint32_t)backing_id;
 	if (ioctl(pt->fd, PT_IOC_BACKING_CLOSE, &u) != 0 && pt->debug)
-		pt_log("backing close of id %d: %s", backing_id, strerror(errno));
+		pt_log("backing close of id %d: %s", backing_id, pt_errstr(errno));
 	else if (pt->debug)
 		pt_log("backing id %d closed", backing_id);
 }

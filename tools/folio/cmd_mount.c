@@ -101,7 +101,8 @@ int cmd_mount(cli *c)
 	pid_t pid = fork();
 	if (pid == 0) {
 		execvp(exe, argv);
-		fprintf(stderr, "folio mount: cannot run %s: %s (build it with `make`)\n", exe, strerror(errno));
+		folio_error_errno(errno, "cannot run %s (build it with `make`)", exe);
+		fprintf(stderr, "folio mount: %s\n", folio_error_last());
 		_exit(127);
 	}
 	int st = 0;

@@ -9,6 +9,7 @@
 	X(add, "copy files or folders into the staged tree") \
 	X(rm, "remove files from the staged tree") \
 	X(mv, "rename or move staged files and folders") \
+	X(import, "bring in a COCO, VOC, YOLO, ImageFolder or IDX dataset") \
 	X(status, "show the branch and the staged changes") \
 	X(commit, "record the staged tree as a new version") \
 	X(log, "list versions") \
@@ -16,6 +17,7 @@
 	X(diff, "compare two versions (or a version and the stage)") \
 	X(ls, "list the files of a version") \
 	X(cat, "print one file of a version") \
+	X(labels, "summarise the labels of a version and the errors in them") \
 	X(export, "materialise a version as plain files") \
 	X(tag, "list, create or delete tags") \
 	X(branch, "list, create or delete branches") \

@@ -148,7 +148,7 @@ static int check_mountpoint(const char *mnt)
 {
 	struct stat st;
 	if (stat(mnt, &st) < 0) {
-		report("foliofs: mount point %s: %s", mnt, strerror(errno));
+		report("foliofs: mount point %s: %s", mnt, fs_errstr(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
@@ -178,7 +178,7 @@ static int take_mount_lock(const char *repo, const char *mnt)
 	snprintf(p, sizeof p, "%s/mount.lock", repo);
 	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0) {
-		report("foliofs: cannot open %s: %s", p, strerror(errno));
+		report("foliofs: cannot open %s: %s", p, fs_errstr(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
@@ -265,11 +265,11 @@ int main(int argc, char **argv)
 	if (parse(&o, argc, argv) < 0)
 		return 2;
 	if (!realpath(o.repo, repo)) {
-		fprintf(stderr, "foliofs: repository %s: %s\n", o.repo, strerror(errno));
+		fprintf(stderr, "foliofs: repository %s: %s\n", o.repo, fs_errstr(errno));
 		return 1;
 	}
 	if (!realpath(o.mnt, mnt)) {
-		fprintf(stderr, "foliofs: mount point %s: %s\n", o.mnt, strerror(errno));
+		fprintf(stderr, "foliofs: mount point %s: %s\n", o.mnt, fs_errstr(errno));
 		return 1;
 	}
 	snprintf(headmnt, sizeof headmnt, "%s/HEAD", mnt);
@@ -366,7 +366,7 @@ int main(int argc, char **argv)
 	folio_repo_unlock(f.repo);
 	unsetenv("FOLIO_LOCK_TIMEOUT");
 	if (mkdir(f.cache_dir, 0755) < 0 && errno != EEXIST) {
-		report("foliofs: cannot create %s: %s", f.cache_dir, strerror(errno));
+		report("foliofs: cannot create %s: %s", f.cache_dir, fs_errstr(errno));
 		goto out;
 	}
 	if (fs_refs_start(&f) < 0 || fs_head_new(&f.head, &f) < 0) {

@@ -157,7 +157,7 @@ Test(nodes, concurrent_put_get_one_node_per_inode)
 	size_t total = 0;
 	for (int i = 0; i < 64; i++)
 		total += F.nnodes[i];
-	cr_expect_eq(total, 2500);
+	cr_expect_eq(total, 2500, "total %zu", total);
 	for (uint64_t ino = 1000; ino < 3500; ino++)
 		cr_expect_not_null(fs_node_get(&F, ino));
 	cr_expect_null(fs_node_get(&F, 5));

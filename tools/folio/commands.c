@@ -24,6 +24,7 @@
 	X(switch, "change the current branch") \
 	X(mount, "mount a repository: every version a folder, HEAD writable") \
 	X(umount, "unmount a folio mount") \
+	X(index, "compute and cache the image features of a version") \
 	X(fsck, "verify every object and every reachable version") \
 	X(gc, "remove objects nothing refers to")
 

@@ -8,11 +8,8 @@
 
 #include "folio/repo.h"
 
-static int has_binary_ext(const char *path)
+static int has_ext(const char *path, const char *const *ext)
 {
-	static const char *ext[] = { "jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff",
-				     "ppm", "pgm", "pbm", "pnm", "heic", "heif", "avif", "jxl",
-				     "jp2", "exr", "hdr", "svg", "ico", "npy", "npz", NULL };
 	const char *dot = strrchr(path, '.');
 	const char *slash = strrchr(path, '/');
 
@@ -22,6 +19,21 @@ static int has_binary_ext(const char *path)
 		if (strcasecmp(dot + 1, ext[i]) == 0)
 			return 1;
 	return 0;
+}
+
+int folio_path_is_image(const char *path)
+{
+	static const char *const ext[] = { "jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff",
+					   "ppm", "pgm", "pbm", "pnm", "heic", "heif", "avif", "jxl",
+					   "jp2", NULL };
+	return has_ext(path, ext);
+}
+
+/* Images, plus other binary formats that are often small. */
+static int has_binary_ext(const char *path)
+{
+	static const char *const ext[] = { "exr", "hdr", "svg", "ico", "npy", "npz", NULL };
+	return folio_path_is_image(path) || has_ext(path, ext);
 }
 
 /* Text: no NUL and valid UTF-8 (a multibyte sequence cut by the end of

@@ -85,6 +85,10 @@ int folio_tree_check_conflicts(const folio_tree *tree);
 folio_entry_kind folio_classify(const char *path, uint64_t size,
 				const void *head, size_t n);
 
+/* 1 if the name has an image extension libvips decodes (jpg, png, webp,
+ * gif, bmp, tiff, pnm, heif/avif, jxl, jp2), in any letter case. */
+int folio_path_is_image(const char *path);
+
 /* Content callback for folio_version_commit: reads BLOB/LINK entries from
  * the object store (payload is the folio_repo). */
 int folio_repo_content_cb(void **out, size_t *len, const folio_entry *e,

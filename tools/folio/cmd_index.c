@@ -4,27 +4,10 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "folio/analysis.h"
 #include "cli.h"
-
-static int is_image(const char *path)
-{
-	static const char *ext[] = { "jpg", "jpeg", "png", "webp", "gif", "bmp", "tif", "tiff",
-				     "ppm", "pgm", "pbm", "pnm", "heic", "heif", "avif", "jxl",
-				     "jp2", NULL };
-	const char *dot = strrchr(path, '.');
-	const char *slash = strrchr(path, '/');
-
-	if (!dot || (slash && dot < slash))
-		return 0;
-	for (int i = 0; ext[i]; i++)
-		if (strcasecmp(dot + 1, ext[i]) == 0)
-			return 1;
-	return 0;
-}
 
 static void on_progress(size_t done, void *payload)
 {
@@ -92,7 +75,7 @@ int cmd_index(cli *c)
 		goto fail;
 	}
 	for (size_t i = 0; i < t.n; i++) {
-		if (t.v[i].kind != FOLIO_ENTRY_LFS || !is_image(t.v[i].path))
+		if (t.v[i].kind != FOLIO_ENTRY_LFS || !folio_path_is_image(t.v[i].path))
 			continue;
 		images++;
 		oids[n++] = t.v[i].oid;

@@ -130,7 +130,6 @@ char *lb_dirname(const char *path);
 /* Pointer to the base name inside path. */
 const char *lb_basename(const char *path);
 /* "a" + "b" -> "a/b"; "" + "b" -> "b". malloc'd. */
-char *lb_join(const char *dir, const char *name);
 
 /*
  * Turns a path written inside a label file into a clean relative path

@@ -87,7 +87,7 @@ static int image_path(ctx *c, const cJSON *root, char **out)
 	for (int i = 0; i < 2 && !*out; i++) {
 		if (!dirs[i])
 			continue;
-		char *name = strndup(base, bl), *stem = name ? lb_join(dirs[i], name) : NULL;
+		char *name = strndup(base, bl), *stem = name ? folio_path_join(dirs[i], name) : NULL;
 		long k = stem ? lb_image_by_stem(b, stem) : -2;
 		free(name);
 		free(stem);

@@ -49,23 +49,6 @@ char *lb_dirname(const char *path)
 	return s ? strndup(path, (size_t)(s - path)) : strdup("");
 }
 
-char *lb_join(const char *dir, const char *name)
-{
-	size_t ld = strlen(dir), ln = strlen(name);
-	char *s;
-
-	if (ld == 0)
-		return strdup(name);
-	if (ln == 0)
-		return strdup(dir);
-	if (!(s = malloc(ld + ln + 2)))
-		return NULL;
-	memcpy(s, dir, ld);
-	s[ld] = '/';
-	memcpy(s + ld + 1, name, ln + 1);
-	return s;
-}
-
 int lb_clean_path(char **out, const char *raw, const char **why)
 {
 	size_t n = strlen(raw);
@@ -244,7 +227,7 @@ int lb_resolve_image(lb *b, char **out, const char *rel, const char *const *base
 			continue;
 		if (!first)
 			first = bases[i];
-		char *p = lb_join(bases[i], rel);
+		char *p = folio_path_join(bases[i], rel);
 		if (!p)
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
 		if (lb_find(b, p) >= 0) {
@@ -256,7 +239,7 @@ int lb_resolve_image(lb *b, char **out, const char *rel, const char *const *base
 	long k = find_by_suffix(b, rel, first);
 	if (k == -2)
 		return FOLIO_ENOMEM;
-	*out = k >= 0 ? strdup(b->tree->v[k].path) : lb_join(first ? first : "", rel);
+	*out = k >= 0 ? strdup(b->tree->v[k].path) : folio_path_join(first ? first : "", rel);
 	return *out ? 0 : folio_error_set(FOLIO_ENOMEM, "out of memory");
 }
 

@@ -296,7 +296,7 @@ static int find_image(voc *v, char **out)
 	for (int i = 0; i < 3 && !*out; i++) {
 		if (!bases[i])
 			continue;
-		char *name = strndup(stem_src, sl), *stem = name ? lb_join(bases[i], name) : NULL;
+		char *name = strndup(stem_src, sl), *stem = name ? folio_path_join(bases[i], name) : NULL;
 		long k = stem ? lb_image_by_stem(b, stem) : -1;
 		free(name);
 		free(stem);

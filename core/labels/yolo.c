@@ -357,7 +357,7 @@ static char *image_at(lb *b, const char *dir, const char *name)
 
 	if (!stemname)
 		return NULL;
-	stem = lb_join(dir, stemname);
+	stem = folio_path_join(dir, stemname);
 	free(stemname);
 	if (!stem)
 		return NULL;
@@ -375,7 +375,7 @@ char *lb_yolo_image_for(lb *b, const char *label, const char *images_dir,
 		size_t sl = strlen(src_path);
 		const char *rel = sl && strncmp(label, src_path, sl) == 0 && label[sl] == '/'
 					  ? label + sl + 1 : label;
-		char *rdir = lb_dirname(rel), *full = rdir ? lb_join(images_dir, rdir) : NULL;
+		char *rdir = lb_dirname(rel), *full = rdir ? folio_path_join(images_dir, rdir) : NULL;
 		if (full)
 			img = image_at(b, full, lb_basename(rel));
 		free(rdir);

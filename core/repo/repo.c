@@ -22,19 +22,6 @@
 #include "folio/error.h"
 #include "folio/repo.h"
 
-static char *join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *s = malloc(la + lb + 2);
-
-	if (!s)
-		return NULL;
-	memcpy(s, a, la);
-	s[la] = '/';
-	memcpy(s + la + 1, b, lb + 1);
-	return s;
-}
-
 static int fsync_path(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -65,7 +52,7 @@ static int is_empty_dir(const char *path)
 
 static int mkdir_in(const char *root, const char *name)
 {
-	char *p = join(root, name);
+	char *p = folio_path_join(root, name);
 	int rc = 0;
 
 	if (!p)
@@ -98,7 +85,7 @@ int folio_repo_init(const char *path)
 		if ((rc = mkdir_in(path, dirs[i])) < 0)
 			goto cleanup;
 
-	if (!(gitdir = join(path, "git"))) {
+	if (!(gitdir = folio_path_join(path, "git"))) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -106,7 +93,7 @@ int folio_repo_init(const char *path)
 		goto cleanup;
 
 	folio_store *store = NULL;
-	char *objdir = join(path, "objects");
+	char *objdir = folio_path_join(path, "objects");
 	if (!objdir) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
@@ -119,8 +106,8 @@ int folio_repo_init(const char *path)
 
 	/* The marker is written last: a folder without it is not a repository,
 	 * so an interrupted init can simply be run again on a fresh folder. */
-	marker = join(path, "folio.json");
-	tmp = join(path, "folio.json.tmp");
+	marker = folio_path_join(path, "folio.json");
+	tmp = folio_path_join(path, "folio.json.tmp");
 	if (!marker || !tmp) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
@@ -153,7 +140,7 @@ cleanup:
 
 static int is_repo(const char *path)
 {
-	char *m = join(path, "folio.json");
+	char *m = folio_path_join(path, "folio.json");
 	struct stat st;
 	int ok = m && stat(m, &st) == 0 && S_ISREG(st.st_mode);
 
@@ -163,7 +150,7 @@ static int is_repo(const char *path)
 
 static int check_format(const char *path)
 {
-	char *m = join(path, "folio.json");
+	char *m = folio_path_join(path, "folio.json");
 	char buf[256] = { 0 };
 	FILE *f;
 	int rc = 0;
@@ -249,14 +236,14 @@ int folio_repo_open(folio_repo **out, const char *path)
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if (!(sub = join(abs, "objects"))) {
+	if (!(sub = folio_path_join(abs, "objects"))) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto fail;
 	}
 	if ((rc = folio_store_open(&r->store, sub, 0)) < 0)
 		goto fail;
 	free(sub);
-	if (!(sub = join(abs, "git"))) {
+	if (!(sub = folio_path_join(abs, "git"))) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -300,7 +287,7 @@ static int lock_timeout(void)
 static int take_flock(int *fd_out, const char *root, const char *name,
 		      int op, const char *what)
 {
-	char *p = join(root, name);
+	char *p = folio_path_join(root, name);
 	char holder[256] = "";
 	int fd, rc = 0;
 

@@ -219,3 +219,20 @@ int folio_path_validate(const char *path)
 	}
 	return 0;
 }
+
+char *folio_path_join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s;
+
+	if (la == 0)
+		return strdup(b);
+	if (lb == 0)
+		return strdup(a);
+	if (!(s = malloc(la + lb + 2)))
+		return NULL;
+	memcpy(s, a, la);
+	s[la] = '/';
+	memcpy(s + la + 1, b, lb + 1);
+	return s;
+}

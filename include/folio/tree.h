@@ -67,6 +67,10 @@ int folio_tree_copy(folio_tree *out, const folio_tree *src);
  */
 int folio_path_validate(const char *path);
 
+/* "a/b" (malloc'd); an empty side gives a copy of the other. NULL when
+ * out of memory. */
+char *folio_path_join(const char *a, const char *b);
+
 /* 1 if the string is valid UTF-8 (no overlongs, no surrogates). */
 int folio_utf8_valid(const char *s, size_t len);
 

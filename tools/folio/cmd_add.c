@@ -110,21 +110,6 @@ static void free_jobs(joblist *l)
 	free(l->v);
 }
 
-static char *path_join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *s;
-
-	if (la == 0)
-		return strdup(b);
-	if (!(s = malloc(la + lb + 2)))
-		return NULL;
-	memcpy(s, a, la);
-	s[la] = '/';
-	memcpy(s + la + 1, b, lb + 1);
-	return s;
-}
-
 static int collect(joblist *l, const char *src, const char *dest, int top)
 {
 	struct stat st;
@@ -175,7 +160,7 @@ static int collect(joblist *l, const char *src, const char *dest, int top)
 	(void)top;
 	for (size_t i = 0; i < n; i++) {
 		if (rc == 0) {
-			char *s = path_join(src, names[i]), *t = path_join(dest, names[i]);
+			char *s = folio_path_join(src, names[i]), *t = folio_path_join(dest, names[i]);
 			if (!s || !t)
 				rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 			else
@@ -408,7 +393,7 @@ int cmd_add(cli *c)
 		if (as && npos == 1)
 			dests[i] = strdup(as);
 		else if (as)
-			dests[i] = path_join(as, name);
+			dests[i] = folio_path_join(as, name);
 		else
 			dests[i] = strdup(name);
 		if (!dests[i]) {

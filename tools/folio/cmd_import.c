@@ -83,23 +83,6 @@ static void free_jobs(ijobs *l)
 	memset(l, 0, sizeof *l);
 }
 
-static char *join(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	char *s;
-
-	if (la == 0)
-		return strdup(b);
-	if (lb == 0)
-		return strdup(a);
-	if (!(s = malloc(la + lb + 2)))
-		return NULL;
-	memcpy(s, a, la);
-	s[la] = '/';
-	memcpy(s + la + 1, b, lb + 1);
-	return s;
-}
-
 /* Adds every regular file under the folder src (following symbolic links
  * to files, not to folders) as dest/<relative path>. */
 static int collect(ijobs *l, const char *src, const char *dest)
@@ -114,7 +97,7 @@ static int collect(ijobs *l, const char *src, const char *dest)
 	while (rc == 0 && (de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, ".git"))
 			continue;
-		char *s = join(src, de->d_name), *t = join(dest, de->d_name);
+		char *s = folio_path_join(src, de->d_name), *t = folio_path_join(dest, de->d_name);
 		struct stat st;
 		if (!s || !t) {
 			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
@@ -400,7 +383,7 @@ static int declare(plan *pl, const char *format, const char *rel, const char *im
 		   const char *split)
 {
 	cJSON *o = cJSON_CreateObject();
-	char *path = join(pl->as, rel), *img = images ? join(pl->as, images) : NULL;
+	char *path = folio_path_join(pl->as, rel), *img = images ? folio_path_join(pl->as, images) : NULL;
 
 	if (!o || !path || (images && !img)) {
 		cJSON_Delete(o);
@@ -427,7 +410,7 @@ static int declare(plan *pl, const char *format, const char *rel, const char *im
 static int declare_extra(plan *pl, const char *key, const char *rel)
 {
 	cJSON *last = cJSON_GetArrayItem(pl->sources, cJSON_GetArraySize(pl->sources) - 1);
-	char *v = join(pl->as, rel);
+	char *v = folio_path_join(pl->as, rel);
 
 	if (!last || !v) {
 		free(v);
@@ -461,7 +444,7 @@ static void names_free(names *n)
 static int find_files(names *out, const char *root, const char *rel, const char *suffix,
 		      int dirs, int depth)
 {
-	char *dir = *rel ? join(root, rel) : strdup(root);
+	char *dir = *rel ? folio_path_join(root, rel) : strdup(root);
 	DIR *d = dir ? opendir(dir) : NULL;
 	struct dirent *de;
 	int rc = 0;
@@ -473,7 +456,7 @@ static int find_files(names *out, const char *root, const char *rel, const char 
 	while (rc == 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		char *r = join(rel, de->d_name), *full = join(dir, de->d_name);
+		char *r = folio_path_join(rel, de->d_name), *full = folio_path_join(dir, de->d_name);
 		if (!r || !full) {
 			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		} else if (is_dir(full)) {
@@ -533,7 +516,7 @@ static int plan_coco_file(plan *pl, const char *json, const char *images_dir)
 		}
 		images_dir = jdir;
 	}
-	char *dest = join(pl->as, base_name(json));
+	char *dest = folio_path_join(pl->as, base_name(json));
 	if (!dest || (rc = push_job(&pl->jobs, json, dest, NULL)) < 0) {
 		rc = dest ? rc : folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
@@ -553,7 +536,7 @@ static int plan_coco_file(plan *pl, const char *json, const char *images_dir)
 					folio_error_last());
 			continue;
 		}
-		char *src = join(images_dir, fn->valuestring), *d = join(pl->as, fn->valuestring);
+		char *src = folio_path_join(images_dir, fn->valuestring), *d = folio_path_join(pl->as, fn->valuestring);
 		if (!src || !d) {
 			free(src);
 			free(d);
@@ -592,7 +575,7 @@ static int plan_coco(plan *pl, const char *src, const char *images_dir)
 	if (js.n)
 		qsort(js.v, js.n, sizeof *js.v, cmp_str);
 	for (size_t i = 0; i < js.n; i++) {
-		char *full = join(src, js.v[i]);
+		char *full = folio_path_join(src, js.v[i]);
 		cJSON *j = full ? read_json(full) : NULL;
 		if (j && is_coco(j)) {
 			if ((rc = declare(pl, "coco", js.v[i], images_dir, NULL)) < 0) {
@@ -617,7 +600,7 @@ cleanup:
 
 static int plan_voc(plan *pl, const char *src)
 {
-	char *ann = join(src, "Annotations"), *img = join(src, "JPEGImages");
+	char *ann = folio_path_join(src, "Annotations"), *img = folio_path_join(src, "JPEGImages");
 	int rc;
 
 	if (!ann || !img)
@@ -642,7 +625,7 @@ static int plan_yolo(plan *pl, const char *src)
 	int rc;
 
 	for (size_t i = 0; candidates[i] && !names_file; i++) {
-		char *p = join(src, candidates[i]);
+		char *p = folio_path_join(src, candidates[i]);
 		if (p && is_file(p))
 			names_file = candidates[i];
 		free(p);
@@ -693,7 +676,7 @@ static int plan_imagefolder(plan *pl, const char *src)
 	while (rc == 0 && (de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		char *p = join(src, de->d_name);
+		char *p = folio_path_join(src, de->d_name);
 		if (!p) {
 			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		} else if (is_dir(p) && !is_split_word(de->d_name)) {
@@ -892,7 +875,7 @@ static int read_idx_pair(idxset *out, plan *pl, const char *src, const char *nam
 			lab = NULL;
 		}
 	}
-	if (!(ipath = join(src, name))) {
+	if (!(ipath = folio_path_join(src, name))) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -1451,7 +1434,7 @@ int cmd_import(cli *c)
 			rc = folio_error_set(FOLIO_EINVAL, "coco-results wants a JSON file, not the folder %s", src);
 			goto fail;
 		}
-		char *dest = *as ? strdup(as) : join("predictions", base_name(src));
+		char *dest = *as ? strdup(as) : folio_path_join("predictions", base_name(src));
 		if (!dest) {
 			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 			goto fail;

@@ -292,7 +292,7 @@ static ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
 }
 
 /* write() all of buf; 0 or -1 with errno. */
-static int write_full(int fd, const void *buf, size_t len)
+int folio_store__write_full(int fd, const void *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
@@ -473,7 +473,7 @@ static int flush_out(struct put *p, size_t len)
 
 	if (!p->tname[0] && (err = tmp_create(&p->tfd, p->tname, p)) < 0)
 		return err;
-	if (write_full(p->tfd, p->out, len) < 0)
+	if (folio_store__write_full(p->tfd, p->out, len) < 0)
 		return tmp_error(p, errno, p->tname, "writing");
 	return 0;
 }
@@ -578,7 +578,7 @@ static int write_raw(struct put *p)
 			return (int)n;
 		if (n == 0)
 			return 0;
-		if (write_full(p->tfd, data, (size_t)n) < 0)
+		if (folio_store__write_full(p->tfd, data, (size_t)n) < 0)
 			return tmp_error(p, errno, p->tname, "writing");
 	}
 }
@@ -779,7 +779,7 @@ int folio_store_put_fd(folio_oid *out, uint64_t *size_out, int *existed_out,
 		if ((err = tmp_create(&p.spoolfd, p.spoolname, &p)) < 0)
 			goto cleanup;
 		do {
-			if (write_full(p.spoolfd, p.in, (size_t)n) < 0) {
+			if (folio_store__write_full(p.spoolfd, p.in, (size_t)n) < 0) {
 				err = tmp_error(&p, errno, p.spoolname, "writing");
 				goto cleanup;
 			}

@@ -38,4 +38,7 @@ void folio_store__relpath(char out[STORE_RELSZ], const folio_oid *oid,
 int folio_store__fullpath(char *out, size_t size, const folio_store *store,
 			  const char *rel);
 
+/* write() all of buf, retrying EINTR; 0 or -1 with errno (store.c). */
+int folio_store__write_full(int fd, const void *buf, size_t len);
+
 #endif

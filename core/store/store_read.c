@@ -587,20 +587,6 @@ cleanup:
 
 /* ---- checkout ---------------------------------------------------------- */
 
-static int write_full(int fd, const void *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf = (const char *)buf + n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Copies the raw object open on src into dfd: copy_file_range, falling
  * back to read/write where the kernel or file systems cannot. */
 static int copy_raw(int dfd, const char *dest, int src, const char *path, uint64_t size)
@@ -645,7 +631,7 @@ static int copy_raw(int dfd, const char *dest, int src, const char *path, uint64
 				"object file %s is shorter than it was", path);
 			break;
 		}
-		if (write_full(dfd, buf, (size_t)n) < 0) {
+		if (folio_store__write_full(dfd, buf, (size_t)n) < 0) {
 			err = folio_error_errno(errno, "writing %s", dest);
 			break;
 		}
@@ -664,7 +650,7 @@ static int decompress_to(int dfd, const char *dest, folio_reader *r)
 	if (!buf)
 		return folio_error_set(FOLIO_ENOMEM, "out of memory writing %s", dest);
 	while ((n = folio_reader_read(r, buf, COPY_CHUNK)) > 0) {
-		if (write_full(dfd, buf, (size_t)n) < 0) {
+		if (folio_store__write_full(dfd, buf, (size_t)n) < 0) {
 			err = folio_error_errno(errno, "writing %s", dest);
 			break;
 		}

@@ -25,6 +25,8 @@
 	X(mount, "mount a repository: every version a folder, HEAD writable") \
 	X(umount, "unmount a folio mount") \
 	X(index, "compute and cache the image features of a version") \
+	X(query, "list the samples a view pipeline selects, without FUSE") \
+	X(slice, "save, list or remove named pipelines (.folio/slices/)") \
 	X(fsck, "verify every object and every reachable version") \
 	X(gc, "remove objects nothing refers to")
 

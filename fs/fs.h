@@ -61,6 +61,7 @@ typedef enum node_type {
 	N_VDIR,     /* folder of a version */
 	N_VFILE,    /* file of a version (shared by identical content) */
 	N_VLINK,    /* symlink of a version */
+	N_VMENU,    /* a folder of the @-view namespace (views.c) */
 } node_type;
 
 struct version;
@@ -76,7 +77,8 @@ typedef struct node {
 	uint64_t size;
 	uint32_t mode;
 	int64_t mtime;            /* seconds: commit time of the first version seen */
-	/* N_REFLINK, N_REFDIR: kind ('b', 't', 'l', 'p') and name */
+	/* N_REFLINK, N_REFDIR: kind ('b', 't', 'l', 'p') and name;
+	 * N_VMENU: menu kind (views.c) and its argument, with v */
 	char kind;
 	char *name;
 	/* N_VFILE: cached open object file, -1 until opened (fd_lock) */
@@ -102,8 +104,13 @@ typedef struct vdir {
 	uint32_t pathlen;
 } vdir;
 
+struct folio_index;
+
+/* What a version folder is: a commit, or a view of one (views.c). */
+enum { VK_COMMIT = 0, VK_SET, VK_OUTPUT, VK_PREVIEW };
+
 typedef struct version {
-	char id[FOLIO_COMMIT_HEXSZ + 1];
+	char id[FOLIO_COMMIT_HEXSZ + 1]; /* commit id; views: a hash of base and pipeline */
 	int64_t time;
 	folio_tree tree;
 	vdir *dirs;
@@ -111,6 +118,17 @@ typedef struct version {
 	vchild *children;
 	size_t nchildren;
 	struct version *next;      /* in fs->versions */
+
+	/* views (views.c); immutable once published, except ix and prev */
+	int vkind;                 /* VK_* */
+	int stage;                 /* a VK_COMMIT made from the stage (.stage) */
+	struct version *base;      /* the commit a view is of (NULL for a commit) */
+	char *pipeline;            /* canonical pipeline text from the commit root */
+	uint32_t *rows;            /* VK_SET, VK_PREVIEW: index row of each tree entry */
+	struct folio_index *ix;    /* commit: sample table, built on first need (index_lock) */
+	int ix_err;                /* commit: -errno of a failed build, 0 */
+	pthread_mutex_t prev_lock; /* VK_PREVIEW: guards prev */
+	struct prevent *prev;      /* VK_PREVIEW: rendered entries, one per tree entry */
 } version;
 
 typedef struct refent {
@@ -160,6 +178,8 @@ typedef struct fs {
 
 	pthread_mutex_t versions_lock;  /* guards versions list */
 	version *versions;
+	pthread_mutex_t index_lock;     /* held while a sample table is built */
+	folio_store *gen;               /* REPO/cache/objects: generated view outputs */
 
 	pthread_mutex_t refs_lock;      /* guards refs pointer */
 	refsnap *refs;
@@ -198,6 +218,27 @@ node *fs_ventry_node(fs *f, version *v, const folio_entry *e);
 uint64_t fs_vdir_ino(const version *v, const char *path, size_t len);
 /* Child of a version folder by name; NULL if absent. */
 const vchild *fs_vdir_lookup(const version *v, uint32_t dir, const char *name);
+
+/* Registers a view version (id already set): returns the one in the table
+ * (v is freed if another thread registered the same id first). */
+version *fs_version_publish(fs *f, version *v);
+version *fs_version_find(fs *f, const char *id);
+void fs_version_free(version *v);
+
+/* views.c: the @-namespace of a version folder. */
+/* Child `name` (starting with '@') of a view root or of a menu. */
+node *fs_view_child(fs *f, node *p, const char *name, int *err);
+/* Entries of a menu folder: names and whether each is a folder. */
+typedef struct fs_dirent {
+	char *name;
+	int is_dir;
+} fs_dirent;
+int fs_view_list(fs *f, node *p, fs_dirent **out, size_t *n);
+void fs_dirents_free(fs_dirent *d, size_t n);
+/* The stage as a version folder (MNT/.stage, hidden), for HEAD's views. */
+node *fs_stage_root(fs *f, int *err);
+/* A file of a preview folder (rendered on first lookup). */
+node *fs_preview_node(fs *f, version *v, uint32_t entry, int *err);
 
 /* refs.c */
 refsnap *fs_refs_acquire(fs *f);

@@ -37,6 +37,12 @@
 
 #include "fs.h"
 
+/* HEAD/@where and the other view names are links to the stage's views in
+ * the versions mount, MNT/.stage/@where (views.c); their nodes are keyed
+ * by a path no file can have. */
+#define VIEWLINK "\001"
+#define VIEWLINK_TARGET "../.stage/"
+
 typedef struct hnode {
 	uint64_t ino;
 	char *path;            /* "" for the root */
@@ -474,6 +480,12 @@ static int attr_of(head *h, hnode *n, struct stat *st)
 	st->st_uid = h->f->uid;
 	st->st_gid = h->f->gid;
 	st->st_mtime = st->st_ctime = st->st_atime = h->mount_time;
+	if (n->path[0] == VIEWLINK[0]) {
+		st->st_mode = S_IFLNK | 0777;
+		st->st_nlink = 1;
+		st->st_size = (off_t)(strlen(VIEWLINK_TARGET) + strlen(n->path) - 1);
+		return 0;
+	}
 	if (!n->unlinked && is_dir(h, n->path)) {
 		st->st_mode = S_IFDIR | 0755;
 		st->st_nlink = 2;
@@ -532,7 +544,14 @@ static void h_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	pthread_mutex_lock(&h->lock);
 	refresh(h);
 	if ((rc = child_path(path, sizeof path, h, parent, name)) == 0) {
-		if (!file_entry(h, path) && !is_dir(h, path)) {
+		if (!file_entry(h, path) && !is_dir(h, path) && parent == FUSE_ROOT_ID &&
+		    name[0] == '@' && strlen(name) < 200) {
+			/* a view of the stage: a link into the versions mount */
+			char key[256];
+			snprintf(key, sizeof key, "%s%s", VIEWLINK, name);
+			hnode *n = node_for(h, key);
+			rc = n ? entry_param(h, n, &e) : -ENOMEM;
+		} else if (!file_entry(h, path) && !is_dir(h, path)) {
 			rc = -ENOENT;
 		} else {
 			hnode *n = node_for(h, path);
@@ -1157,6 +1176,13 @@ static void h_readlink(fuse_req_t req, fuse_ino_t ino)
 
 	pthread_mutex_lock(&h->lock);
 	hnode *n = by_ino(h, ino);
+	if (n && n->path[0] == VIEWLINK[0]) {
+		char t[300];
+		snprintf(t, sizeof t, "%s%s", VIEWLINK_TARGET, n->path + 1);
+		pthread_mutex_unlock(&h->lock);
+		fuse_reply_readlink(req, t);
+		return;
+	}
 	folio_entry *e = n ? file_entry(h, n->path) : NULL;
 	if (!e || e->kind != FOLIO_ENTRY_LINK)
 		rc = e ? -EINVAL : -ENOENT;

@@ -22,7 +22,7 @@
 
 #define MAX_CACHED_FDS 8000
 
-static int decompress_to_cache(fs *f, const folio_oid *oid, const char *dest)
+static int decompress_to_cache(fs *f, folio_store *st, const folio_oid *oid, const char *dest)
 {
 	char tmp[4300];
 	static atomic_uint counter;
@@ -36,7 +36,7 @@ static int decompress_to_cache(fs *f, const folio_oid *oid, const char *dest)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
 	if (fd < 0)
 		return -errno;
-	if ((rc = folio_store_open_reader(&r, f->repo->store, oid, 1)) < 0) {
+	if ((rc = folio_store_open_reader(&r, st, oid, 1)) < 0) {
 		rc = -fs_errno(rc);
 		goto fail;
 	}
@@ -81,8 +81,12 @@ fail:
 int fs_object_open(fs *f, const folio_oid *oid)
 {
 	folio_object_info info;
-	int rc = folio_store_stat(&info, f->repo->store, oid);
+	folio_store *st = f->repo->store;
+	int rc = folio_store_stat(&info, st, oid);
 
+	/* generated view outputs live in their own store */
+	if (rc == FOLIO_ENOTFOUND && f->gen)
+		rc = folio_store_stat(&info, st = f->gen, oid);
 	if (rc < 0) {
 		FS_LOG(f, "object: %s", folio_error_last());
 		return -fs_errno(rc);
@@ -99,7 +103,7 @@ int fs_object_open(fs *f, const folio_oid *oid)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0)
 		return fd;
-	if ((rc = decompress_to_cache(f, oid, path)) < 0 && rc != -EEXIST)
+	if ((rc = decompress_to_cache(f, st, oid, path)) < 0 && rc != -EEXIST)
 		return rc;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;

@@ -99,6 +99,7 @@ static int node_attr(fs *f, const node *n, struct stat *st)
 		return 0;
 	}
 	case N_VDIR:
+	case N_VMENU:
 		st->st_mode = S_IFDIR | 0555;
 		st->st_nlink = 2;
 		st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
@@ -118,7 +119,8 @@ static int node_attr(fs *f, const node *n, struct stat *st)
 
 static double ttl_of(const node *n)
 {
-	return n->type == N_VDIR || n->type == N_VFILE || n->type == N_VLINK ?
+	return n->type == N_VDIR || n->type == N_VFILE || n->type == N_VLINK ||
+	       n->type == N_VMENU ?
 	       FS_TTL_FOREVER : FS_TTL_REFS;
 }
 
@@ -197,6 +199,7 @@ static node *child(fs *f, node *p, const char *name, int *err)
 		else if (!strcmp(name, "tags")) n = static_node(f, FS_INO_TAGS);
 		else if (!strcmp(name, "commits")) n = static_node(f, FS_INO_COMMITS);
 		else if (!strcmp(name, "log")) n = static_node(f, FS_INO_LOG);
+		else if (!strcmp(name, ".stage")) n = fs_stage_root(f, err);
 		return n;
 	case N_BRANCHES: case N_TAGS: case N_REFDIR: case N_LOG: case N_COMMITS:
 		if (!(r = fs_refs_acquire(f)))
@@ -230,10 +233,14 @@ static node *child(fs *f, node *p, const char *name, int *err)
 	case N_VDIR: {
 		const vchild *c = fs_vdir_lookup(p->v, p->dir, name);
 		if (!c)
-			return NULL;
+			return name[0] == '@' ? fs_view_child(f, p, name, err) : NULL;
+		if (!c->is_dir && p->v->vkind == VK_PREVIEW)
+			return fs_preview_node(f, p->v, c->idx, err);
 		return c->is_dir ? fs_vdir_node(f, p->v, c->idx) :
 				   fs_ventry_node(f, p->v, &p->v->tree.v[c->idx]);
 	}
+	case N_VMENU:
+		return fs_view_child(f, p, name, err);
 	default:
 		*err = ENOTDIR;
 		return NULL;
@@ -254,7 +261,7 @@ static void ro_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	node *n = child(f, p, name, &err);
 	if (!n) {
 		/* A negative entry in a version never turns positive. */
-		if (err == ENOENT && p->type == N_VDIR) {
+		if (err == ENOENT && p->type == N_VDIR && name[0] != '@') {
 			memset(&e, 0, sizeof e);
 			e.entry_timeout = FS_TTL_FOREVER;
 			fuse_reply_entry(req, &e);
@@ -264,6 +271,9 @@ static void ro_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	int rc = entry_of(f, n, &e);
+	/* .stage follows the stage: its name is looked up again each second */
+	if (p->type == N_ROOT && !strcmp(name, ".stage"))
+		e.entry_timeout = FS_TTL_HEAD;
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -340,6 +350,34 @@ static void emit(lister *l, const char *name, size_t len, node *n)
 		struct stat st = { 0 };
 		node_attr(l->f, n, &st);
 		need = fuse_add_direntry(l->req, l->buf + l->used, l->size - l->used, nm, &st, l->next);
+	}
+	if (need > l->size - l->used) {
+		l->full = 1;
+		l->next--;
+		return;
+	}
+	l->used += need;
+}
+
+/* An entry listed without attributes (inode 0 in readdirplus), so that
+ * listing a menu or a preview folder computes nothing. */
+static void emit_lazy(lister *l, const char *name, int is_dir, uint64_t ino)
+{
+	struct stat st = { 0 };
+	size_t need;
+
+	if (l->full)
+		return;
+	st.st_ino = ino | 1;
+	st.st_mode = is_dir ? S_IFDIR : S_IFREG;
+	l->next++;
+	if (l->plus) {
+		struct fuse_entry_param e;
+		memset(&e, 0, sizeof e);
+		e.attr = st;
+		need = fuse_add_direntry_plus(l->req, l->buf + l->used, l->size - l->used, name, &e, l->next);
+	} else {
+		need = fuse_add_direntry(l->req, l->buf + l->used, l->size - l->used, name, &st, l->next);
 	}
 	if (need > l->size - l->used) {
 		l->full = 1;
@@ -432,10 +470,30 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 		const vdir *d = &p->v->dirs[p->dir];
 		for (uint32_t i = (uint32_t)off; i < d->count && !l.full; i++) {
 			const vchild *c = &p->v->children[d->first + i];
+			if (!c->is_dir && p->v->vkind == VK_PREVIEW) {
+				char nm[4096];
+				snprintf(nm, sizeof nm, "%.*s", (int)c->len, c->name);
+				emit_lazy(&l, nm, 0, fs_hash(nm, strlen(nm), p->ino));
+				continue;
+			}
 			node *n = c->is_dir ? fs_vdir_node(f, p->v, c->idx) :
 					      fs_ventry_node(f, p->v, &p->v->tree.v[c->idx]);
 			emit(&l, c->name, c->len, n);
 		}
+		break;
+	}
+	case N_VMENU: {
+		fs_dirent *d = NULL;
+		size_t nd = 0;
+		int rc = fs_view_list(f, p, &d, &nd);
+		if (rc < 0) {
+			free(l.buf);
+			fuse_reply_err(req, -rc);
+			return;
+		}
+		for (size_t i = (size_t)off; i < nd && !l.full; i++)
+			emit_lazy(&l, d[i].name, d[i].is_dir, fs_hash(d[i].name, strlen(d[i].name), p->ino));
+		fs_dirents_free(d, nd);
 		break;
 	}
 	default:

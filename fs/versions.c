@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/index.h"
 #include "fs.h"
 
 #define TAG_SHIFT 61
@@ -146,12 +147,51 @@ done:
 	return rc;
 }
 
-static void version_free(version *v)
+void fs_version_free(version *v)
 {
+	if (!v)
+		return;
 	folio_tree_free(&v->tree);
 	free(v->dirs);
 	free(v->children);
+	free(v->pipeline);
+	free(v->rows);
+	free(v->prev);
+	folio_index_free(v->ix);
+	if (v->vkind == VK_PREVIEW)
+		pthread_mutex_destroy(&v->prev_lock);
 	free(v);
+}
+
+version *fs_version_find(fs *f, const char *id)
+{
+	version *v;
+
+	pthread_mutex_lock(&f->versions_lock);
+	for (v = f->versions; v; v = v->next)
+		if (strcmp(v->id, id) == 0)
+			break;
+	pthread_mutex_unlock(&f->versions_lock);
+	return v;
+}
+
+version *fs_version_publish(fs *f, version *v)
+{
+	version *cur;
+
+	pthread_mutex_lock(&f->versions_lock);
+	for (cur = f->versions; cur; cur = cur->next)
+		if (strcmp(cur->id, v->id) == 0)
+			break;
+	if (!cur) {
+		v->next = f->versions;
+		f->versions = v;
+		cur = v;
+		v = NULL;
+	}
+	pthread_mutex_unlock(&f->versions_lock);
+	fs_version_free(v);
+	return cur;
 }
 
 int fs_version_get(version **out, fs *f, const char *id)
@@ -159,12 +199,7 @@ int fs_version_get(version **out, fs *f, const char *id)
 	version *v;
 	int rc;
 
-	pthread_mutex_lock(&f->versions_lock);
-	for (v = f->versions; v; v = v->next)
-		if (strcmp(v->id, id) == 0)
-			break;
-	pthread_mutex_unlock(&f->versions_lock);
-	if (v) {
+	if ((v = fs_version_find(f, id))) {
 		*out = v;
 		return 0;
 	}
@@ -184,30 +219,17 @@ int fs_version_get(version **out, fs *f, const char *id)
 	pthread_mutex_unlock(&f->git_lock);
 	if (rc < 0) {
 		folio_commit_info_clear(&ci);
-		version_free(v);
+		fs_version_free(v);
 		return -fs_errno(rc);
 	}
 	v->time = ci.time;
 	folio_commit_info_clear(&ci);
 	if ((rc = fs_version_index(v)) < 0) {
-		version_free(v);
+		fs_version_free(v);
 		return rc;
 	}
 
-	pthread_mutex_lock(&f->versions_lock);
-	version *cur;
-	for (cur = f->versions; cur; cur = cur->next)
-		if (strcmp(cur->id, id) == 0)
-			break;
-	if (!cur) {
-		v->next = f->versions;
-		f->versions = v;
-		cur = v;
-		v = NULL;
-	}
-	pthread_mutex_unlock(&f->versions_lock);
-	if (v)
-		version_free(v);
+	version *cur = fs_version_publish(f, v);
 	FS_LOG(f, "loaded version %.12s: %zu files, %zu folders", cur->id, cur->tree.n, cur->ndirs);
 	*out = cur;
 	return 0;
@@ -219,7 +241,7 @@ void fs_versions_free(fs *f)
 
 	while (v) {
 		version *next = v->next;
-		version_free(v);
+		fs_version_free(v);
 		v = next;
 	}
 	f->versions = NULL;

@@ -19,6 +19,26 @@ static const folio_iann *pred_of(const folio_index *ix, const folio_sample *s)
 	return s->pred == FOLIO_NONE ? NULL : &ix->anns[s->pred];
 }
 
+const views_feature_col views_feature_cols[] = {
+	{ "brightness", offsetof(folio_ifeat, brightness_mean) },
+	{ "brightness_p05", offsetof(folio_ifeat, brightness_p05) },
+	{ "brightness_p50", offsetof(folio_ifeat, brightness_p50) },
+	{ "brightness_p95", offsetof(folio_ifeat, brightness_p95) },
+	{ "contrast", offsetof(folio_ifeat, contrast_rms) },
+	{ "sharpness", offsetof(folio_ifeat, sharpness) },
+	{ "blurriness", offsetof(folio_ifeat, blurriness) },
+	{ "entropy", offsetof(folio_ifeat, entropy) },
+	{ "colorfulness", offsetof(folio_ifeat, colorfulness) },
+};
+const size_t views_nfeatures = sizeof views_feature_cols / sizeof views_feature_cols[0];
+
+float views_feature_get(const folio_ifeat *f, size_t k)
+{
+	float v;
+	memcpy(&v, (const char *)f + views_feature_cols[k].off, sizeof v);
+	return v;
+}
+
 int views_scalar(const folio_index *ix, const folio_sample *s, const char *field,
 		 double *num, const char **str)
 {
@@ -82,22 +102,9 @@ int views_scalar(const folio_index *ix, const folio_sample *s, const char *field
 	if (!strcmp(field, "orientation")) { if (!f->decodable) return 0; *num = f->orientation; return 1; }
 	if (!f->has_pixels)
 		return 0;
-	static const struct { const char *name; size_t off; } pf[] = {
-		{ "brightness", offsetof(folio_ifeat, brightness_mean) },
-		{ "brightness_p05", offsetof(folio_ifeat, brightness_p05) },
-		{ "brightness_p50", offsetof(folio_ifeat, brightness_p50) },
-		{ "brightness_p95", offsetof(folio_ifeat, brightness_p95) },
-		{ "contrast", offsetof(folio_ifeat, contrast_rms) },
-		{ "sharpness", offsetof(folio_ifeat, sharpness) },
-		{ "blurriness", offsetof(folio_ifeat, blurriness) },
-		{ "entropy", offsetof(folio_ifeat, entropy) },
-		{ "colorfulness", offsetof(folio_ifeat, colorfulness) },
-	};
-	for (size_t i = 0; i < sizeof pf / sizeof pf[0]; i++)
-		if (!strcmp(field, pf[i].name)) {
-			float v;
-			memcpy(&v, (const char *)f + pf[i].off, sizeof v);
-			*num = v;
+	for (size_t i = 0; i < views_nfeatures; i++)
+		if (!strcmp(field, views_feature_cols[i].name)) {
+			*num = views_feature_get(f, i);
 			return 1;
 		}
 	if (!strcmp(field, "grayscale")) {

@@ -15,4 +15,13 @@ size_t views_values(const folio_index *ix, const folio_sample *s, const char *fi
 /* Objects of class cls (NULL: all); pred: predictions. */
 size_t views_count(const folio_index *ix, const folio_sample *s, const char *cls, int pred);
 
+/* The pixel features by their @where names, as offsets into folio_ifeat. */
+typedef struct views_feature_col {
+	const char *name;
+	size_t off;
+} views_feature_col;
+extern const views_feature_col views_feature_cols[];
+extern const size_t views_nfeatures;
+float views_feature_get(const folio_ifeat *f, size_t k);
+
 #endif

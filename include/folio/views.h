@@ -105,4 +105,22 @@ char *folio_slice_json(const char *pipeline, const char *description);
 /* Checks a slice name: letters, digits, '.', '_', '-', not starting with '.'. */
 int folio_slice_name_valid(const char *name);
 
+/* A generated file. */
+typedef struct folio_file {
+	char *name;
+	void *data;
+	size_t len;
+} folio_file;
+void folio_files_free(folio_file *f, size_t n);
+
+/*
+ * The files of an @stats folder for a set (docs/views.md lists them).
+ * version and pipeline are printed in them; image_path (may be NULL: no
+ * contact sheet) gives the file of a sample's image for the contact sheet.
+ */
+int folio_stats_files(folio_file **out, size_t *n, const folio_index *ix, const folio_set *set,
+		      const char *version, const char *pipeline,
+		      int (*image_path)(char *buf, size_t size, const folio_sample *s, void *p),
+		      void *payload);
+
 #endif

@@ -333,6 +333,7 @@ int main(int argc, char **argv)
 	f.gid = getgid();
 	pthread_mutex_init(&f.git_lock, NULL);
 	pthread_mutex_init(&f.versions_lock, NULL);
+	pthread_mutex_init(&f.index_lock, NULL);
 	pthread_mutex_init(&f.refs_lock, NULL);
 	for (int i = 0; i < 64; i++)
 		pthread_mutex_init(&f.nodes_lock[i], NULL);
@@ -367,6 +368,12 @@ int main(int argc, char **argv)
 	unsetenv("FOLIO_LOCK_TIMEOUT");
 	if (mkdir(f.cache_dir, 0755) < 0 && errno != EEXIST) {
 		report("foliofs: cannot create %s: %s", f.cache_dir, fs_errstr(errno));
+		goto out;
+	}
+	char gen[4300];
+	snprintf(gen, sizeof gen, "%s/cache/objects", repo);
+	if (folio_store_open(&f.gen, gen, 1) < 0) {
+		report("foliofs: %s", folio_error_last());
 		goto out;
 	}
 	if (fs_refs_start(&f) < 0 || fs_head_new(&f.head, &f) < 0) {
@@ -438,6 +445,7 @@ out:
 	fs_passthrough_free(f.pt);
 	fs_head_free(f.head);
 	fs_versions_free(&f);
+	folio_store_free(f.gen);
 	fs_nodes_free(&f);
 	folio_repo_free(f.repo);
 	if (mount_lock_fd >= 0 && ftruncate(mount_lock_fd, 0) < 0) {

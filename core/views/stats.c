@@ -1,0 +1,419 @@
+/*
+ * stats.c — the files of an @stats folder: summary.json, classes.csv,
+ * features.csv, samples.csv, PNG plots (core/analysis' renderer), a
+ * contact sheet of up to 64 members, and index.html showing them.
+ *
+ * Everything is computed from the sample table in one pass per table;
+ * nothing here reads images except the contact sheet, which the caller
+ * points at image files (image_path), so the same code serves the
+ * daemon and the CLI.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "folio/error.h"
+#include "folio/render.h"
+#include "folio/views.h"
+#include "views_int.h"
+
+static void *grow(void *p, size_t *cap, size_t unit)
+{
+	size_t c = *cap ? *cap * 2 : 16;
+	void *q = realloc(p, c * unit);
+	if (q)
+		*cap = c;
+	return q;
+}
+
+
+static int dbl_cmp(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(const double *sorted, size_t n, double p)
+{
+	if (!n)
+		return NAN;
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+	return sorted[i < n ? i : n - 1];
+}
+
+/* A growable text buffer for CSV and HTML (capped at 1 GiB). */
+typedef struct sbuf {
+	char *p;
+	size_t len, cap;
+	int bad;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->bad)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->bad = 1;
+			return;
+		}
+		if (b->p && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = b->cap ? b->cap * 2 : 4096;
+		while (cap < b->len + (size_t)n + 1)
+			cap *= 2;
+		char *p = cap > ((size_t)1 << 30) ? NULL : realloc(b->p, cap);
+		if (!p) {
+			b->bad = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+}
+
+static void sb_csv(sbuf *b, const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		sb_printf(b, "%s", s);
+		return;
+	}
+	sb_printf(b, "\"");
+	for (; *s; s++)
+		sb_printf(b, *s == '"' ? "\"\"" : "%c", *s);
+	sb_printf(b, "\"");
+}
+
+static void sb_html(sbuf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': sb_printf(b, "&lt;"); break;
+		case '>': sb_printf(b, "&gt;"); break;
+		case '&': sb_printf(b, "&amp;"); break;
+		case '"': sb_printf(b, "&quot;"); break;
+		default: sb_printf(b, "%c", *s);
+		}
+	}
+}
+
+typedef struct outb {
+	folio_file *v;
+	size_t n, cap;
+	int err;
+	char why[256];       /* the last plot that could not be drawn */
+} outb;
+
+/* Takes buf (malloc'd) as the file name's content. */
+static void out_take(outb *o, const char *name, void *buf, size_t len)
+{
+	if (o->err || (o->n == o->cap && !(o->v = grow(o->v, &o->cap, sizeof *o->v)))) {
+		free(buf);
+		o->err = FOLIO_ENOMEM;
+		return;
+	}
+	if (!(o->v[o->n].name = strdup(name))) {
+		free(buf);
+		o->err = FOLIO_ENOMEM;
+		return;
+	}
+	o->v[o->n].data = buf;
+	o->v[o->n++].len = len;
+}
+
+static void out_sb(outb *o, const char *name, sbuf *b)
+{
+	if (b->bad) {
+		free(b->p);
+		o->err = FOLIO_ENOMEM;
+	} else {
+		out_take(o, name, b->p ? b->p : calloc(1, 1), b->len);
+	}
+	memset(b, 0, sizeof *b);
+}
+
+/* A plot that cannot be drawn is left out (a missing plot is not a
+ * missing statistic); its reason is kept for the caller's log. */
+static void out_png(outb *o, const char *name, void *buf, size_t len, int rc)
+{
+	if (rc < 0) {
+		snprintf(o->why, sizeof o->why, "%s: %s", name, folio_error_last());
+		return;
+	}
+	out_take(o, name, buf, len);
+}
+
+static void gen_stats(outb *o, const char *version, const char *pipeline,
+		      const folio_index *ix, const folio_set *set,
+		      int (*image_path)(char *, size_t, const folio_sample *, void *), void *payload)
+{
+	size_t ncls = ix->nclasses;
+	size_t *img = calloc(ncls + 1, sizeof *img), *obj = calloc(ncls + 1, sizeof *obj);
+	double *vals = malloc((set->n ? set->n : 1) * sizeof *vals);
+	size_t labeled = 0, objects = 0, decodable = 0, known = 0;
+	cJSON *sum = cJSON_CreateObject();
+	sbuf csv = { 0 };
+
+	if (!img || !obj || !vals || !sum) {
+		o->err = FOLIO_ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const folio_sample *s = &ix->samples[set->v[i]];
+		known += s->f.known;
+		decodable += s->f.known && s->f.decodable;
+		if (s->gt == FOLIO_NONE)
+			continue;
+		labeled++;
+		const folio_iann *a = &ix->anns[s->gt];
+		objects += a->obj_count;
+		for (size_t c = 0; c < ncls; c++) {
+			size_t cnt = 0;
+			for (uint32_t k = 0; k < a->obj_count; k++)
+				cnt += ix->objs[a->obj_first + k].cls == ix->classes[c];
+			obj[c] += cnt;
+			img[c] += cnt > 0;
+		}
+	}
+	cJSON_AddStringToObject(sum, "version", version);
+	cJSON_AddStringToObject(sum, "pipeline", pipeline);
+	cJSON_AddNumberToObject(sum, "samples", (double)set->n);
+	cJSON_AddNumberToObject(sum, "labeled", (double)labeled);
+	cJSON_AddNumberToObject(sum, "unlabeled", (double)(set->n - labeled));
+	cJSON_AddNumberToObject(sum, "objects", (double)objects);
+	cJSON_AddNumberToObject(sum, "decodable", (double)decodable);
+	cJSON_AddNumberToObject(sum, "undecodable", (double)(known - decodable));
+	cJSON_AddNumberToObject(sum, "label_errors", (double)ix->nerrors);
+	cJSON *cj = cJSON_AddObjectToObject(sum, "classes");
+	sb_printf(&csv, "class,images,objects\n");
+	for (size_t c = 0; c < ncls; c++) {
+		const char *nm = folio_index_str(ix, ix->classes[c]);
+		cJSON *e = cJSON_AddObjectToObject(cj, nm);
+		cJSON_AddNumberToObject(e, "images", (double)img[c]);
+		cJSON_AddNumberToObject(e, "objects", (double)obj[c]);
+		sb_csv(&csv, nm);
+		sb_printf(&csv, ",%zu,%zu\n", img[c], obj[c]);
+	}
+	out_sb(o, "classes.csv", &csv);
+	{
+		const char **labels = calloc(ncls + 1, sizeof *labels);
+		double *counts = calloc(ncls + 1, sizeof *counts);
+		void *png = NULL;
+		size_t len = 0;
+		if (labels && counts) {
+			for (size_t c = 0; c < ncls; c++) {
+				labels[c] = folio_index_str(ix, ix->classes[c]);
+				counts[c] = (double)obj[c];
+			}
+			int rc = folio_render_bars(&png, &len, "objects per class", labels, counts, ncls);
+			out_png(o, "classes.png", png, len, rc);
+		}
+		free(labels);
+		free(counts);
+	}
+	/* facets of one value per image */
+	static const char *const facets[] = { "split", "format" };
+	for (size_t k = 0; k < 2; k++) {
+		folio_facet *fv = NULL;
+		size_t nf = 0;
+		cJSON *fj = cJSON_AddObjectToObject(sum, k ? "formats" : "splits");
+		if (folio_set_facets(&fv, &nf, ix, set, facets[k]) == 0)
+			for (size_t i = 0; i < nf; i++)
+				cJSON_AddNumberToObject(fj, fv[i].value, (double)fv[i].count);
+		folio_facets_free(fv, nf);
+	}
+	/* per-feature distribution */
+	cJSON *fj = cJSON_AddObjectToObject(sum, "features");
+	sb_printf(&csv, "feature,count,min,p05,p50,p95,max,mean\n");
+	for (size_t k = 0; k < views_nfeatures + 2; k++) {
+		const char *fname = k < views_nfeatures ? views_feature_cols[k].name : k == views_nfeatures ? "width" : "height";
+		size_t n = 0;
+		double mean = 0;
+		for (size_t i = 0; i < set->n; i++) {
+			const folio_ifeat *fe = &ix->samples[set->v[i]].f;
+			if (k < views_nfeatures ? !fe->has_pixels : (!fe->known || fe->width <= 0))
+				continue;
+			vals[n] = k < views_nfeatures ? views_feature_get(fe, k) : k == views_nfeatures ? fe->width : fe->height;
+			mean += vals[n++];
+		}
+		if (!n)
+			continue;
+		mean /= (double)n;
+		qsort(vals, n, sizeof *vals, dbl_cmp);
+		cJSON *e = cJSON_AddObjectToObject(fj, fname);
+		cJSON_AddNumberToObject(e, "count", (double)n);
+		cJSON_AddNumberToObject(e, "min", vals[0]);
+		cJSON_AddNumberToObject(e, "p05", pct(vals, n, 0.05));
+		cJSON_AddNumberToObject(e, "p50", pct(vals, n, 0.5));
+		cJSON_AddNumberToObject(e, "p95", pct(vals, n, 0.95));
+		cJSON_AddNumberToObject(e, "max", vals[n - 1]);
+		cJSON_AddNumberToObject(e, "mean", mean);
+		sb_printf(&csv, "%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", fname, n, vals[0],
+			  pct(vals, n, 0.05), pct(vals, n, 0.5), pct(vals, n, 0.95), vals[n - 1], mean);
+		if (k == 0 || k == views_nfeatures) {
+			void *png = NULL;
+			size_t len = 0;
+			int rc = k == 0 ?
+				folio_render_histogram(&png, &len, "mean brightness", "luma (0..1)",
+						       vals, n, 40, 0.0, 1.0) :
+				folio_render_histogram(&png, &len, "image width", "pixels", vals, n, 40,
+						       0.0, vals[n - 1] > 0 ? vals[n - 1] : 1.0);
+			out_png(o, k == 0 ? "brightness.png" : "sizes.png", png, len, rc);
+		}
+	}
+	out_sb(o, "features.csv", &csv);
+	/* per-sample table, for pandas and spreadsheets */
+	sb_printf(&csv, "path,sha256,size,format,width,height,labeled,objects,classes");
+	for (size_t k = 0; k < views_nfeatures; k++)
+		sb_printf(&csv, ",%s", views_feature_cols[k].name);
+	sb_printf(&csv, "\n");
+	for (size_t i = 0; i < set->n; i++) {
+		const folio_sample *s = &ix->samples[set->v[i]];
+		char hex[FOLIO_OID_HEXSZ + 1], classes[1024] = "";
+		size_t used = 0;
+		folio_oid_tohex(hex, &s->oid);
+		uint32_t nobj = 0;
+		if (s->gt != FOLIO_NONE) {
+			const folio_iann *a = &ix->anns[s->gt];
+			nobj = a->obj_count;
+			for (uint32_t k = 0; k < a->obj_count; k++) {
+				const char *c = folio_index_str(ix, ix->objs[a->obj_first + k].cls);
+				int seen = 0;
+				for (uint32_t j = 0; j < k && !seen; j++)
+					seen = ix->objs[a->obj_first + j].cls == ix->objs[a->obj_first + k].cls;
+				int w = seen ? 0 : snprintf(classes + used, sizeof classes - used, "%s%s",
+							    used ? ";" : "", c);
+				if (w > 0 && (size_t)w < sizeof classes - used)
+					used += (size_t)w;
+			}
+		}
+		sb_csv(&csv, folio_index_path(ix, s));
+		sb_printf(&csv, ",%s,%llu,%s,%d,%d,%d,%u,", hex, (unsigned long long)s->size,
+			  s->f.format, s->f.width, s->f.height, s->gt != FOLIO_NONE, nobj);
+		sb_csv(&csv, classes);
+		for (size_t k = 0; k < views_nfeatures; k++) {
+			if (s->f.has_pixels)
+				sb_printf(&csv, ",%.6g", views_feature_get(&s->f, k));
+			else
+				sb_printf(&csv, ",");
+		}
+		sb_printf(&csv, "\n");
+	}
+	out_sb(o, "samples.csv", &csv);
+	/* a contact sheet of up to 64 members, drawn the same way each time */
+	{
+		folio_set pick = { 0 };
+		if (folio_set_sample(&pick, ix, set, 64, 0) == 0) {
+			const char **paths = calloc(pick.n + 1, sizeof *paths);
+			const char **caps = calloc(pick.n + 1, sizeof *caps);
+			size_t np = 0;
+			for (size_t i = 0; paths && caps && i < pick.n; i++) {
+				const folio_sample *s = &ix->samples[pick.v[i]];
+				char path[4200];
+				if (!image_path || image_path(path, sizeof path, s, payload) < 0)
+					continue;
+				paths[np] = strdup(path);
+				const char *p = folio_index_path(ix, s), *sl = strrchr(p, '/');
+				caps[np] = sl ? sl + 1 : p;
+				if (paths[np])
+					np++;
+			}
+			if (paths && caps) {
+				void *jpg = NULL;
+				size_t len = 0;
+				int rc = folio_render_mosaic(&jpg, &len, paths, caps, np, 128, 0);
+				out_png(o, "mosaic.jpg", jpg, len, rc);
+			}
+			for (size_t i = 0; paths && i < np; i++)
+				free((char *)paths[i]);
+			free(paths);
+			free(caps);
+			folio_set_free(&pick);
+		}
+	}
+	if (o->why[0])
+		cJSON_AddStringToObject(sum, "plot_error", o->why);
+	char *js = cJSON_Print(sum);
+	if (js) {
+		size_t l = strlen(js);
+		js[l] = '\n';   /* cJSON_Print's NUL becomes the newline */
+		out_take(o, "summary.json", js, l + 1);
+	} else {
+		o->err = FOLIO_ENOMEM;
+	}
+	/* index.html: the summary and the plots */
+	sb_printf(&csv, "<!doctype html>\n<html><head><meta charset=\"utf-8\">\n"
+		  "<title>folio statistics</title>\n<style>body{font-family:sans-serif;"
+		  "margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px "
+		  "solid #ccc;padding:4px 8px;text-align:right}th{background:#eee}"
+		  "td:first-child{text-align:left}img{max-width:100%%;margin:1em 0}</style>\n"
+		  "</head><body>\n<h1>Statistics</h1>\n<p>version <code>");
+	sb_html(&csv, version);
+	sb_printf(&csv, "</code>, pipeline <code>");
+	sb_html(&csv, *pipeline ? pipeline : "(whole version)");
+	sb_printf(&csv, "</code></p>\n<table id=\"summary\"><tr><th>samples</th><th>labeled</th>"
+		  "<th>objects</th><th>classes</th><th>undecodable</th><th>label errors</th></tr>\n"
+		  "<tr><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td>"
+		  "</tr></table>\n<h2>Classes</h2>\n<table id=\"classes\"><tr><th>class</th>"
+		  "<th>images</th><th>objects</th></tr>\n", set->n, labeled, objects, ncls,
+		  known - decodable, ix->nerrors);
+	for (size_t c = 0; c < ncls; c++) {
+		sb_printf(&csv, "<tr><td>");
+		sb_html(&csv, folio_index_str(ix, ix->classes[c]));
+		sb_printf(&csv, "</td><td>%zu</td><td>%zu</td></tr>\n", img[c], obj[c]);
+	}
+	sb_printf(&csv, "</table>\n<img src=\"classes.png\" alt=\"objects per class\">\n"
+		  "<h2>Images</h2>\n<img src=\"sizes.png\" alt=\"image widths\">\n"
+		  "<img src=\"brightness.png\" alt=\"brightness\">\n<h2>A sample</h2>\n"
+		  "<img src=\"mosaic.jpg\" alt=\"contact sheet\">\n<p>Tables: "
+		  "<a href=\"summary.json\">summary.json</a>, <a href=\"classes.csv\">classes.csv</a>, "
+		  "<a href=\"features.csv\">features.csv</a>, <a href=\"samples.csv\">samples.csv</a>"
+		  "</p>\n</body></html>\n");
+	out_sb(o, "index.html", &csv);
+done:
+	cJSON_Delete(sum);
+	free(img);
+	free(obj);
+	free(vals);
+	free(csv.p);
+}
+
+
+void folio_files_free(folio_file *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(f[i].name);
+		free(f[i].data);
+	}
+	free(f);
+}
+
+int folio_stats_files(folio_file **out, size_t *n, const folio_index *ix, const folio_set *set,
+		      const char *version, const char *pipeline,
+		      int (*image_path)(char *buf, size_t size, const folio_sample *s, void *p),
+		      void *payload)
+{
+	outb o = { 0 };
+
+	gen_stats(&o, version, pipeline, ix, set, image_path, payload);
+	if (o.err) {
+		folio_files_free(o.v, o.n);
+		*out = NULL;
+		*n = 0;
+		return folio_error_set(o.err, "statistics: out of memory");
+	}
+	*out = o.v;
+	*n = o.n;
+	return 0;
+}

@@ -779,19 +779,111 @@ node *fs_stage_root(fs *f, int *err)
 	return n;
 }
 
+/* ---- @history ----------------------------------------------------------- */
+
+#define HISTORY_MAX 1000   /* commits walked back from a version */
+
+typedef struct hist {
+	char (*ids)[FOLIO_COMMIT_HEXSZ + 1];
+	int64_t *times;
+	size_t n, cap;
+} hist;
+
+static int hist_cb(const folio_commit_info *ci, void *payload)
+{
+	hist *h = payload;
+	if (h->n == h->cap) {
+		size_t c = h->cap ? h->cap * 2 : 64;
+		void *a = realloc(h->ids, c * sizeof *h->ids), *b;
+		if (!a)
+			return -1;
+		h->ids = a;
+		if (!(b = realloc(h->times, c * sizeof *h->times)))
+			return -1;
+		h->times = b;
+		h->cap = c;
+	}
+	memcpy(h->ids[h->n], ci->id, sizeof h->ids[h->n]);
+	h->times[h->n++] = ci->time;
+	return 0;
+}
+
+/* The folder of every version of file `path` up to commit b: one entry
+ * per commit that gave the file new content, named by date and id. */
+static int history_view(version **out, fs *f, version *b, const char *path)
+{
+	char id[FOLIO_COMMIT_HEXSZ + 1];
+	hist h = { 0 };
+	version *nv = NULL;
+	int rc;
+
+	view_id(id, b, "history", path);
+	if ((*out = fs_version_find(f, id)))
+		return 0;
+	pthread_mutex_lock(&f->git_lock);
+	rc = folio_version_log(f->repo->version, b->id, HISTORY_MAX, hist_cb, &h);
+	pthread_mutex_unlock(&f->git_lock);
+	if (rc < 0) {
+		fs_log("history of %s: %s", path, folio_error_last());
+		rc = -fs_errno(rc);
+		goto done;
+	}
+	if (!(nv = view_new(b, VK_OUTPUT, "history", path))) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	/* oldest first: keep a commit when the content differs from the
+	 * last one kept (or the file came back) */
+	const folio_entry *last = NULL;
+	for (size_t i = h.n; i-- > 0;) {
+		version *cv;
+		if ((rc = fs_version_get(&cv, f, h.ids[i])) < 0)
+			goto done;
+		const folio_entry *e = folio_tree_find(&cv->tree, path);
+		if (e && (!last || folio_oid_cmp(&last->oid, &e->oid) || last->mode != e->mode)) {
+			char name[128];
+			struct tm tm;
+			time_t t = (time_t)h.times[i];
+			const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+			gmtime_r(&t, &tm);
+			size_t k = strftime(name, sizeof name, "%Y-%m-%dT%H%M%SZ", &tm);
+			snprintf(name + k, sizeof name - k, "-%.12s%s", h.ids[i],
+				 dot && (!slash || dot > slash) && strlen(dot) < 16 ? dot : "");
+			folio_entry c = *e;
+			c.path = name;
+			if (folio_tree_push(&nv->tree, &c) < 0) {
+				rc = -ENOMEM;
+				goto done;
+			}
+		}
+		last = e;
+	}
+	folio_tree_sort(&nv->tree);
+	if ((rc = fs_version_index(nv)) < 0)
+		goto done;
+	*out = fs_version_publish(f, nv);
+	nv = NULL;
+done:
+	fs_version_free(nv);
+	free(h.ids);
+	free(h.times);
+	return rc;
+}
+
 /* ---- menus ------------------------------------------------------------- */
 
 /* Menu kinds (node->kind of N_VMENU). */
 enum {
 	M_AT = '@', M_WHERE = 'w', M_BY = 'b', M_BYFIELD = 'f', M_SLICES = 's',
 	M_SAMPLE = 'n', M_SORT = 'o', M_LIMIT = 'l', M_BALANCE = 'a', M_EXPORT = 'e',
+	M_HISTORY = 'h',         /* name: a folder path of the commit ("" = root) */
 };
 
 static const struct {
 	const char *name;
 	char menu;               /* 0: not a menu */
 } at_names[] = {
-	{ "@balance", M_BALANCE }, { "@by", M_BY }, { "@export", M_EXPORT },
+	{ "@balance", M_BALANCE }, { "@by", M_BY }, { "@export", M_EXPORT }, { "@history", M_HISTORY },
 	{ "@limit", M_LIMIT }, { "@preview", 0 }, { "@sample", M_SAMPLE },
 	{ "@slices", M_SLICES }, { "@sort", M_SORT }, { "@stats", 0 }, { "@where", M_WHERE },
 };
@@ -843,6 +935,8 @@ static node *at_child(fs *f, version *v, const char *name, int *err)
 	for (size_t i = 0; i < NAT; i++) {
 		if (strcmp(at_names[i].name, name))
 			continue;
+		if (at_names[i].menu == M_HISTORY && v->vkind != VK_COMMIT)
+			return NULL;   /* history is of files of a version, not of a set */
 		if (at_names[i].menu) {
 			node *n = menu_node(f, v, at_names[i].menu, "");
 			if (!n)
@@ -893,6 +987,24 @@ node *fs_view_child(fs *f, node *p, const char *name, int *err)
 		const char *segs[3] = { "@by", p->name, name };
 		rc = stage_view(&nv, f, v, segs, 3);
 		return view_root(f, nv, rc, err);
+	}
+	case M_HISTORY: {
+		/* mirror the commit's folders; a file becomes the folder of its versions */
+		char path[4200];
+		snprintf(path, sizeof path, "%s%s%s", p->name, *p->name ? "/" : "", name);
+		if (folio_tree_find(&v->tree, path)) {
+			rc = history_view(&nv, f, v, path);
+			return view_root(f, nv, rc, err);
+		}
+		size_t pl = strlen(path);
+		for (size_t i = 0; i < v->tree.n; i++)
+			if (!strncmp(v->tree.v[i].path, path, pl) && v->tree.v[i].path[pl] == '/') {
+				node *n = menu_node(f, v, M_HISTORY, path);
+				if (!n)
+					*err = ENOMEM;
+				return n;
+			}
+		return NULL;
 	}
 	case M_EXPORT:
 		for (size_t i = 0; i < NEXPORT; i++) {
@@ -999,6 +1111,29 @@ int fs_view_list(fs *f, node *p, fs_dirent **out, size_t *n)
 			snprintf(name, sizeof name, "%.*s", (int)(len - pl - 5), path + pl);
 			if (folio_slice_name_valid(name))
 				rc = dirents_add(out, n, &cap, name, 1);
+		}
+		break;
+	}
+	case M_HISTORY: {
+		/* the names in the commit's folder p->name */
+		uint32_t dir = 0;
+		const char *rest = p->name;
+		while (*rest) {
+			const char *sl = strchr(rest, '/');
+			char part[4096];
+			snprintf(part, sizeof part, "%.*s", (int)(sl ? (size_t)(sl - rest) : strlen(rest)), rest);
+			const vchild *c = fs_vdir_lookup(v, dir, part);
+			if (!c || !c->is_dir)
+				return -ENOENT;
+			dir = c->idx;
+			rest = sl ? sl + 1 : "";
+		}
+		const vdir *d = &v->dirs[dir];
+		for (uint32_t i = 0; i < d->count && !rc; i++) {
+			const vchild *c = &v->children[d->first + i];
+			char nm[4096];
+			snprintf(nm, sizeof nm, "%.*s", (int)c->len, c->name);
+			rc = dirents_add(out, n, &cap, nm, 1);
 		}
 		break;
 	}

@@ -26,7 +26,7 @@ check_eq "find sees only the dataset" "$(cd "$V" && find . | grep -c @)" "0"
 check "ls @" ls "$V/@"
 check_out '@where'
 check_eq "@ lists the views" "$(ls "$V/@" | tr '\n' ' ')" \
-	"@balance @by @export @limit @preview @sample @slices @sort @stats @where "
+	"@balance @by @export @history @limit @preview @sample @slices @sort @stats @where "
 check_eq "@by lists facet fields" "$(ls "$V/@by" | head -2 | tr '\n' ' ')" "bands class "
 
 # A pipeline folder is the set folio query prints.
@@ -252,6 +252,21 @@ check "copy a new image into HEAD" cp "$V/$f" "$M/HEAD/new.jpg"
 sleep 1.2
 check_eq "HEAD views see it" "$(ls "$M/HEAD/@where/path=glob:new.jpg")" "new.jpg"
 check "query of the stage agrees" sh -c "'$FOLIO' query : @where/path=glob:new.jpg | grep -qx new.jpg"
+
+# @history: every version of one file, by date and commit.
+check "commit new.jpg" folio commit -m "new image"
+sleep 1.1   # names are by the second: keep the two commits apart
+check "replace new.jpg" cp "$V/voc/JPEGImages/2011_000025.jpg" "$M/HEAD/new.jpg"
+check "commit the new content" folio commit -m "new content"
+sleep 1.2
+H=$M/branches/main/@history/new.jpg
+check_eq "two versions of new.jpg" "$(ls "$H" | wc -l)" "2"
+check "the newest is the current content" cmp "$H/$(ls "$H" | tail -1)" "$V/voc/JPEGImages/2011_000025.jpg"
+check "the oldest is the first content" cmp "$H/$(ls "$H" | head -1)" "$V/$f"
+check_eq "history names carry date and id" "$(ls "$H" | tail -1 | grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{6}Z-[0-9a-f]{12}\.jpg$')" "1"
+check_eq "@history mirrors folders" "$(ls "$M/branches/main/@history" | tr '\n' ' ')" "coco new.jpg voc "
+check_eq "one version of an unchanged file" "$(ls "$M/branches/main/@history/$f" | wc -l)" "1"
+check_exit 2 "no history of a missing file" ls "$M/branches/main/@history/nope.jpg"
 
 check "umount" folio umount "$M"
 scan_log "$R"

@@ -371,7 +371,7 @@ static int oid_cmp_v(const void *a, const void *b)
 }
 
 static int features_fill(folio_index *ix, folio_repo *repo, const folio_index *base,
-			 const folio_index_opts *o, folio_index_stats *st)
+			 const folio_index_opts *o, folio_index_stats *st, int *incomplete)
 {
 	folio_oid *need = NULL;
 	folio_features *got = NULL;
@@ -425,8 +425,14 @@ static int features_fill(folio_index *ix, folio_repo *repo, const folio_index *b
 		folio_oid *hit = bsearch(&s->oid, need, nneed, sizeof *need, oid_cmp_v);
 		if (hit)
 			feat_compact(&s->f, &got[hit - need]);
-		if (!s->f.format[0] && !s->f.decodable)
+		if (!s->f.decodable && !folio_store_exists(repo->store, &s->oid)) {
+			/* not in the store (yet): unknown, and the table is not
+			 * saved, so that fetching the object is enough */
+			memset(&s->f, 0, sizeof s->f);
+			*incomplete = 1;
+		} else if (!s->f.format[0] && !s->f.decodable) {
 			s->f.known = 1;   /* unreadable: known to be so */
+		}
 	}
 done:
 	free(got);
@@ -441,8 +447,19 @@ typedef struct fhdr {
 	uint32_t version, features_version, pixels, imagefolder;
 	folio_oid key, label_inputs;
 	uint64_t nsamples, nanns, nobjs, ntags, nclasses, nerrors, spool_len, lpool_len;
-	uint64_t checksum;       /* of everything after the header */
+	uint64_t checksum;       /* of the header (this field zeroed) and the body */
 } fhdr;
+
+static uint64_t checksum(const unsigned char *p, size_t n);
+
+/* The header (its checksum field zeroed) and the body: a damaged header
+ * is caught like a damaged body. */
+static uint64_t file_checksum(const fhdr *h, const unsigned char *body, size_t n)
+{
+	fhdr c = *h;
+	c.checksum = 0;
+	return checksum((const unsigned char *)&c, sizeof c) * 31 ^ checksum(body, n);
+}
 
 static uint64_t checksum(const unsigned char *p, size_t n)
 {
@@ -528,7 +545,7 @@ static void save(const folio_index *ix, folio_repo *repo)
 	h.nerrors = ix->nerrors;
 	h.spool_len = ix->spool_len;
 	h.lpool_len = ix->lpool_len;
-	h.checksum = checksum(buf, total);
+	h.checksum = file_checksum(&h, buf, total);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		goto out;
@@ -650,7 +667,7 @@ static int load(folio_index **out, folio_repo *repo, const folio_oid *key, int p
 			goto bad;
 		done += (size_t)r;
 	}
-	if (checksum(mem, total) != h.checksum)
+	if (file_checksum(&h, mem, total) != h.checksum)
 		goto bad;
 	if (!(ix = calloc(1, sizeof *ix)))
 		goto bad;
@@ -718,9 +735,28 @@ static double now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * The label part of base holds for ix when every non-image file is the
+ * same, no label came from a folder name, and every image of ix was a row
+ * of base or already had a label there: labels also depend on image paths
+ * (ImageFolder needs two class folders, a YOLO file counts only beside an
+ * image of its stem), so an image base knew nothing of may change them.
+ */
+static int labels_still_hold(const folio_index *ix, const char *spool, const folio_index *base)
+{
+	if (folio_oid_cmp(&base->label_inputs, &ix->label_inputs) || base->imagefolder)
+		return 0;
+	for (size_t i = 0; i < ix->nsamples; i++) {
+		const char *p = spool + ix->samples[i].path;
+		if (folio_index_find(base, p) < 0 && find_ann(base, p, 0) == FOLIO_NONE)
+			return 0;
+	}
+	return 1;
+}
+
 static int build(folio_index **out, folio_repo *repo, const folio_tree *tree,
 		 const folio_oid *key, const folio_index *base, const folio_index_opts *o,
-		 folio_index_stats *st)
+		 folio_index_stats *st, int *incomplete)
 {
 	folio_index *ix = calloc(1, sizeof *ix);
 	pool sp = { 0 }, lp = { 0 };
@@ -761,7 +797,7 @@ static int build(folio_index **out, folio_repo *repo, const folio_tree *tree,
 	}
 
 	/* labels */
-	if (base && !folio_oid_cmp(&base->label_inputs, &ix->label_inputs) && !base->imagefolder) {
+	if (base && labels_still_hold(ix, sp.p, base)) {
 		if ((rc = labels_copy(ix, &lp, base)) < 0)
 			goto fail;
 		st->labels_reused = 1;
@@ -789,7 +825,7 @@ static int build(folio_index **out, folio_repo *repo, const folio_tree *tree,
 	}
 
 	/* features */
-	if ((rc = features_fill(ix, repo, base, o, st)) < 0)
+	if ((rc = features_fill(ix, repo, base, o, st, incomplete)) < 0)
 		goto fail;
 	*out = ix;
 	ix = NULL;
@@ -812,7 +848,7 @@ int folio_index_open(folio_index **out, folio_repo *repo, const folio_tree *tree
 	folio_index *base = NULL;
 	folio_oid key;
 	double t0 = now();
-	int rc = 0;
+	int rc = 0, incomplete = 0;
 
 	if (opts)
 		o = *opts;
@@ -830,9 +866,9 @@ int folio_index_open(folio_index **out, folio_repo *repo, const folio_tree *tree
 	if (!base)
 		load_last(&base, repo, 0);
 	st.base_used = base != NULL;
-	if ((rc = build(out, repo, tree, &key, base, &o, &st)) < 0)
+	if ((rc = build(out, repo, tree, &key, base, &o, &st, &incomplete)) < 0)
 		goto done;
-	if (!o.no_save)
+	if (!o.no_save && !incomplete)
 		save(*out, repo);
 done:
 	folio_index_free(base);

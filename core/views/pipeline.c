@@ -11,6 +11,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,9 +119,17 @@ typedef struct vals {
 	int more;
 } vals;
 
+/* A value that can be a folder name: not empty, no '/', not "." or "..". */
+static int folder_name_ok(const char *v)
+{
+	return *v && !strchr(v, '/') && strcmp(v, ".") && strcmp(v, "..");
+}
+
 static int collect(const char *v, void *p)
 {
 	vals *vs = p;
+	if (!folder_name_ok(v))
+		return 0;            /* a value that cannot be a folder is not a facet */
 	for (size_t i = 0; i < vs->n; i++)
 		if (!strcmp(vs->v[i], v))
 			return 0;
@@ -152,7 +162,7 @@ static void facet_values(vals *vs, char *numbuf, size_t numsize, const folio_ind
 				str = numbuf;
 			}
 			/* a value that cannot be a folder name is not a facet */
-			if (*str && !strchr(str, '/') && strcmp(str, ".") && strcmp(str, ".."))
+			if (folder_name_ok(str))
 				vs->v[vs->n++] = str;
 		}
 	}
@@ -378,6 +388,8 @@ int folio_set_balance(folio_set *out, const folio_index *ix, const folio_set *in
 	vals vs;
 	int rc;
 
+	if (!is_facet(field))
+		return field_error("@balance", field);
 	if ((rc = folio_set_facets(&fv, &nf, ix, in, field)) < 0)
 		return rc;
 	if ((rc = set_alloc(out, in->n, in->ordered)) < 0)
@@ -497,8 +509,9 @@ static int first_value(const char *v, void *p)
 	return 0;
 }
 
-/* A field @sort accepts: any @where field (a count family included). */
-static int sort_field_check(const char *field)
+/* A field @sort accepts: any @where field (a count family included),
+ * written into out under its canonical name (aliases resolved). */
+static int sort_field(char *out, size_t size, const char *field)
 {
 	char text[300];
 	folio_expr *e = NULL;
@@ -506,25 +519,46 @@ static int sort_field_check(const char *field)
 	if (strlen(field) > 200)
 		return folio_error_set(FOLIO_EINVAL, "@sort: field name too long");
 	snprintf(text, sizeof text, "%s=lt:0", field);
-	if (folio_expr_parse(&e, text) == 0) {
-		folio_expr_free(e);
-		return 0;
+	if (folio_expr_parse(&e, text) < 0) {
+		snprintf(text, sizeof text, "%s=x", field);
+		if (folio_expr_parse(&e, text) < 0)
+			return folio_error_wrap(FOLIO_EINVAL, "@sort/%s", field);
 	}
-	snprintf(text, sizeof text, "%s=x", field);
-	if (folio_expr_parse(&e, text) == 0) {
-		folio_expr_free(e);
+	char *c = folio_expr_canonical(e);
+	folio_expr_free(e);
+	if (!c)
+		return folio_error_set(FOLIO_ENOMEM, "out of memory");
+	char *eq = strchr(c, '=');
+	snprintf(out, size, "%.*s", (int)(eq ? eq - c : (ptrdiff_t)strlen(c)), c);
+	free(c);
+	return 0;
+}
+
+/* The best prediction score of a row; 0 if it has none. */
+static int best_score(const folio_index *ix, const folio_sample *s, double *out)
+{
+	int has = 0;
+	if (s->pred == FOLIO_NONE)
 		return 0;
+	const folio_iann *a = &ix->anns[s->pred];
+	for (uint32_t k = 0; k < a->obj_count; k++) {
+		const folio_iobject *o = &ix->objs[a->obj_first + k];
+		if (o->has_score && (!has || o->score > *out)) {
+			*out = o->score;
+			has = 1;
+		}
 	}
-	return folio_error_wrap(FOLIO_EINVAL, "@sort/%s", field);
+	return has;
 }
 
 int folio_set_sort(folio_set *out, const folio_index *ix, const folio_set *in,
-		   const char *field, int descending)
+		   const char *name, int descending)
 {
+	char field[256];
 	skey *k = NULL;
 	int rc;
 
-	if ((rc = sort_field_check(field)) < 0)
+	if ((rc = sort_field(field, sizeof field, name)) < 0)
 		return rc;
 	if (!(k = malloc((in->n ? in->n : 1) * sizeof *k)))
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
@@ -543,6 +577,8 @@ int folio_set_sort(folio_set *out, const folio_index *ix, const folio_set *in,
 		} else if (!strncmp(base, "count.", 6)) {
 			q->num = (double)views_count(ix, s, base + 6, pred);
 			q->has = 1;
+		} else if (!strcmp(field, "pred.score")) {
+			q->has = best_score(ix, s, &q->num);
 		} else if (multi(field)) {
 			views_values(ix, s, field, first_value, &q->str);
 			q->has = q->str != NULL;
@@ -665,8 +701,20 @@ char *folio_slice_json(const char *pipeline, const char *description)
 	return text;
 }
 
-static int run(folio_set *out, char **canon, const folio_index *ix, const char *pipeline,
-	       folio_slice_cb slices, void *payload, int depth);
+static int run(folio_set *out, char **canon, const folio_index *ix, const folio_set *from,
+	       const char *pipeline, folio_slice_cb slices, void *payload, int depth);
+
+/* A malloc'd formatted string, or NULL. */
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	char *s = NULL;
+	va_list ap;
+	va_start(ap, f);
+	int n = vasprintf(&s, f, ap);
+	va_end(ap);
+	return n < 0 ? NULL : s;
+}
 
 static int step(folio_set *out, char **canon, const folio_index *ix, const folio_set *in,
 		const char *const *segs, size_t nsegs, folio_slice_cb slices, void *payload,
@@ -674,7 +722,7 @@ static int step(folio_set *out, char **canon, const folio_index *ix, const folio
 {
 	const char *st = segs[0];
 	int arity = folio_stage_arity(st);
-	char buf[FOLIO_EXPR_MAX_LEN + 64];
+	char *buf = NULL;
 	int rc = 0;
 
 	*canon = NULL;
@@ -695,13 +743,13 @@ static int step(folio_set *out, char **canon, const folio_index *ix, const folio
 			folio_expr_free(e);
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
 		}
-		snprintf(buf, sizeof buf, "@where/%s", c);
+		buf = fmt("@where/%s", c);
 		free(c);
 		rc = folio_set_where(out, ix, in, e);
 		folio_expr_free(e);
 	} else if (!strcmp(st, "@by")) {
 		rc = folio_set_by(out, ix, in, arg, segs[2]);
-		snprintf(buf, sizeof buf, "@by/%s/%s", arg, segs[2]);
+		buf = fmt("@by/%s/%s", arg, segs[2]);
 	} else if (!strcmp(st, "@sample") || !strcmp(st, "@limit")) {
 		size_t n = 0;
 		uint64_t seed = 0;
@@ -712,13 +760,11 @@ static int step(folio_set *out, char **canon, const folio_index *ix, const folio
 					       "a count and an optional seed (@sample/100 or @sample/100:7)");
 		if (lim) {
 			rc = folio_set_limit(out, in, n);
-			snprintf(buf, sizeof buf, "@limit/%zu", n);
+			buf = fmt("@limit/%zu", n);
 		} else {
 			rc = folio_set_sample(out, ix, in, n, seed);
-			if (seed)
-				snprintf(buf, sizeof buf, "@sample/%zu:%llu", n, (unsigned long long)seed);
-			else
-				snprintf(buf, sizeof buf, "@sample/%zu", n);
+			buf = seed ? fmt("@sample/%zu:%llu", n, (unsigned long long)seed)
+				   : fmt("@sample/%zu", n);
 		}
 	} else if (!strcmp(st, "@sort")) {
 		int desc = arg[0] == '-';
@@ -730,8 +776,10 @@ static int step(folio_set *out, char **canon, const folio_index *ix, const folio
 			snprintf(fbuf, sizeof fbuf, "%.*s", (int)(fl - 5), field);
 			field = fbuf;
 		}
-		rc = folio_set_sort(out, ix, in, field, desc);
-		snprintf(buf, sizeof buf, "@sort/%s%s", desc ? "-" : "", field);
+		char canon_field[256];
+		if ((rc = sort_field(canon_field, sizeof canon_field, field)) == 0)
+			rc = folio_set_sort(out, ix, in, canon_field, desc);
+		buf = rc < 0 ? NULL : fmt("@sort/%s%s", desc ? "-" : "", canon_field);
 	} else if (!strcmp(st, "@balance")) {
 		char field[256];
 		uint64_t seed = 0;
@@ -743,10 +791,8 @@ static int step(folio_set *out, char **canon, const folio_index *ix, const folio
 					       st, arg);
 		snprintf(field, sizeof field, "%.*s", (int)fl, arg);
 		rc = folio_set_balance(out, ix, in, field, seed);
-		if (seed)
-			snprintf(buf, sizeof buf, "@balance/%s:%llu", field, (unsigned long long)seed);
-		else
-			snprintf(buf, sizeof buf, "@balance/%s", field);
+		buf = seed ? fmt("@balance/%s:%llu", field, (unsigned long long)seed)
+			   : fmt("@balance/%s", field);
 	} else {   /* @slices */
 		char *text = NULL, *sub = NULL;
 		size_t len = 0;
@@ -767,44 +813,24 @@ static int step(folio_set *out, char **canon, const folio_index *ix, const folio
 			return folio_error_set(FOLIO_EINVAL, ".folio/slices/%s.json: expected an "
 					       "object with a \"pipeline\" string", arg);
 		}
-		/* a slice runs from the set it is applied to */
-		folio_set tmp = { 0 };
+		/* a slice runs from the set it is applied to, so that its
+		 * canonical text spliced into the caller's names the same set */
 		char *pl = strdup(p->valuestring);
 		cJSON_Delete(j);
 		if (!pl)
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
-		rc = run(&tmp, &sub, ix, pl, slices, payload, depth + 1);
+		rc = run(out, &sub, ix, in, pl, slices, payload, depth + 1);
 		free(pl);
 		if (rc < 0)
 			return folio_error_wrap(rc, ".folio/slices/%s.json", arg);
-		/* the slice's set is of the whole version: keep in's members
-		 * that it holds, in in's order (or the slice's, if in has none) */
-		if (!in->ordered && tmp.ordered) {
-			*out = tmp;
-		} else {
-			uint8_t *mark = calloc(ix->nsamples ? ix->nsamples : 1, 1);
-			if (!mark || (rc = set_alloc(out, in->n, in->ordered)) < 0) {
-				free(mark);
-				folio_set_free(&tmp);
-				free(sub);
-				return rc < 0 ? rc : folio_error_set(FOLIO_ENOMEM, "out of memory");
-			}
-			for (size_t i = 0; i < tmp.n; i++)
-				mark[tmp.v[i]] = 1;
-			for (size_t i = 0; i < in->n; i++)
-				if (mark[in->v[i]])
-					out->v[out->n++] = in->v[i];
-			free(mark);
-			folio_set_free(&tmp);
-		}
-		snprintf(buf, sizeof buf, "%s", sub ? sub : "");
-		free(sub);
+		buf = sub;
 	}
 	if (rc < 0) {
 		folio_set_free(out);
+		free(buf);
 		return rc;
 	}
-	if (!(*canon = strdup(buf))) {
+	if (!(*canon = buf)) {
 		folio_set_free(out);
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	}
@@ -818,11 +844,11 @@ int folio_pipeline_step(folio_set *out, char **canon, const folio_index *ix,
 	return step(out, canon, ix, in, segs, nsegs, slices, payload, 0);
 }
 
-static int run(folio_set *out, char **canon, const folio_index *ix, const char *pipeline,
-	       folio_slice_cb slices, void *payload, int depth)
+static int run(folio_set *out, char **canon, const folio_index *ix, const folio_set *from,
+	       const char *pipeline, folio_slice_cb slices, void *payload, int depth)
 {
 	char *text = strdup(pipeline), *segs[FOLIO_PIPELINE_MAX_STAGES * 3];
-	size_t n = 0, cl = 0;
+	size_t n = 0, cl = 0, nstages = 0;
 	char *c = NULL;
 	folio_set cur = { 0 };
 	int rc;
@@ -848,7 +874,7 @@ static int run(folio_set *out, char **canon, const folio_index *ix, const char *
 			break;
 		p = slash + 1;
 	}
-	if ((rc = folio_set_all(&cur, ix)) < 0)
+	if ((rc = from ? folio_set_copy(&cur, from) : folio_set_all(&cur, ix)) < 0)
 		goto done;
 	if (!(c = calloc(1, 1))) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
@@ -865,6 +891,11 @@ static int run(folio_set *out, char **canon, const folio_index *ix, const char *
 		if (arity < 0) {
 			rc = folio_error_set(FOLIO_EINVAL, "pipeline: %s is an output, not a set "
 					     "stage; read it through the mount", segs[i]);
+			goto done;
+		}
+		if (++nstages > FOLIO_PIPELINE_MAX_STAGES) {
+			rc = folio_error_set(FOLIO_EINVAL, "pipeline: more than %d stages",
+					     FOLIO_PIPELINE_MAX_STAGES);
 			goto done;
 		}
 		if (i + 1 + (size_t)arity > n) {
@@ -910,5 +941,5 @@ done:
 int folio_pipeline_run(folio_set *out, char **canon, const folio_index *ix,
 		       const char *pipeline, folio_slice_cb slices, void *payload)
 {
-	return run(out, canon, ix, pipeline, slices, payload, 0);
+	return run(out, canon, ix, NULL, pipeline, slices, payload, 0);
 }

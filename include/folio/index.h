@@ -40,7 +40,7 @@
 #define FOLIO_NONE UINT32_MAX
 
 /* Bump when the layout or meaning of a table changes. */
-#define FOLIO_INDEX_VERSION 1
+#define FOLIO_INDEX_VERSION 2
 
 /* One ground-truth object or prediction. */
 typedef struct folio_iobject {

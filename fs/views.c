@@ -32,7 +32,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
@@ -537,6 +539,90 @@ static void gen_stats(outb *o, version *v, const folio_index *ix, const folio_se
 	folio_files_free(files, n);
 }
 
+/* ---- output manifests: outputs survive a restart ----------------------- */
+
+/* REPO/cache/views/<hash of (tree key, output, pipeline)>.tree */
+static void manifest_path(char *out, size_t size, fs *f, const folio_index *ix,
+			  const char *what, const char *pipeline)
+{
+	char key[FOLIO_OID_HEXSZ + 1], hex[FOLIO_OID_HEXSZ + 1];
+	folio_hash *h;
+	folio_oid oid;
+
+	memset(&oid, 0, sizeof oid);
+	folio_oid_tohex(key, &ix->key);
+	if (folio_hash_new(&h) == 0) {
+		folio_hash_update(h, key, FOLIO_OID_HEXSZ);
+		folio_hash_update(h, what, strlen(what) + 1);
+		folio_hash_update(h, pipeline, strlen(pipeline));
+		folio_hash_final(&oid, h);
+		folio_hash_free(h);
+	}
+	folio_oid_tohex(hex, &oid);
+	snprintf(out, size, "%s/cache/views/%s.tree", f->repo_path, hex);
+}
+
+/* Reads a manifest into v's tree; 0 when every object is still stored. */
+static int manifest_load(version *v, fs *f, const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	char line[4600];
+	int rc = 0;
+
+	if (!fp)
+		return -1;
+	while (rc == 0 && fgets(line, sizeof line, fp)) {
+		char hex[FOLIO_OID_HEXSZ + 1];
+		unsigned long long size;
+		unsigned mode, kind;
+		int off = 0;
+		folio_entry e;
+		size_t n = strlen(line);
+		if (!n || line[n - 1] != '\n' ||
+		    sscanf(line, "%64s %llu %o %u %n", hex, &size, &mode, &kind, &off) != 4 || !off) {
+			rc = -1;
+			break;
+		}
+		line[n - 1] = 0;
+		memset(&e, 0, sizeof e);
+		e.path = line + off;
+		e.size = size;
+		e.mode = mode;
+		e.kind = (folio_entry_kind)kind;
+		if (folio_oid_fromhex(&e.oid, hex) < 0 || folio_path_validate(e.path) < 0 ||
+		    (!folio_store_exists(f->repo->store, &e.oid) && !folio_store_exists(f->gen, &e.oid)) ||
+		    folio_tree_push(&v->tree, &e) < 0)
+			rc = -1;
+	}
+	fclose(fp);
+	if (rc < 0) {
+		folio_tree_free(&v->tree);
+		folio_tree_init(&v->tree);
+	}
+	return rc;
+}
+
+/* Best effort: a manifest not written only costs a regeneration. */
+static void manifest_save(const version *v, fs *f, const char *path)
+{
+	char dir[4300], tmp[4500];
+	snprintf(dir, sizeof dir, "%s/cache/views", f->repo_path);
+	mkdir(dir, 0755);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+	FILE *fp = fopen(tmp, "we");
+	if (!fp)
+		return;
+	for (size_t i = 0; i < v->tree.n; i++) {
+		char hex[FOLIO_OID_HEXSZ + 1];
+		const folio_entry *e = &v->tree.v[i];
+		folio_oid_tohex(hex, &e->oid);
+		fprintf(fp, "%s %llu %o %u %s\n", hex, (unsigned long long)e->size, e->mode,
+			(unsigned)e->kind, e->path);
+	}
+	if (fclose(fp) != 0 || rename(tmp, path) < 0)
+		unlink(tmp);
+}
+
 /* An output folder of v: "stats", or an export format. */
 static int output_view(version **out, fs *f, version *v, const char *what)
 {
@@ -555,19 +641,29 @@ static int output_view(version **out, fs *f, version *v, const char *what)
 		folio_set_free(&set);
 		return -ENOMEM;
 	}
-	/* the folder's own path, for files.txt: keep the pipeline of v */
-	outb o = { nv, f, 0 };
-	if (!strcmp(what, "stats"))
-		gen_stats(&o, v, ix, &set);
-	else if (!strcmp(what, "files.txt") || !strcmp(what, "manifest.csv"))
-		gen_file(&o, v, what, ix, &set);
-	else
-		gen_export(&o, v, what, ix, &set);
-	folio_set_free(&set);
-	if (o.err) {
-		fs_version_free(nv);
-		return o.err;
+	char mpath[4400], mkey[4400];
+	/* files.txt names paths through this mount, of this commit */
+	snprintf(mkey, sizeof mkey, "%s%s%s%s%s", what, strcmp(what, "files.txt") ? "" : " ",
+		 strcmp(what, "files.txt") ? "" : b->id, strcmp(what, "files.txt") ? "" : " ",
+		 strcmp(what, "files.txt") ? "" : f->mountpoint);
+	manifest_path(mpath, sizeof mpath, f, ix, mkey, nv->pipeline);
+	if (manifest_load(nv, f, mpath) < 0) {
+		outb o = { nv, f, 0 };
+		if (!strcmp(what, "stats"))
+			gen_stats(&o, v, ix, &set);
+		else if (!strcmp(what, "files.txt") || !strcmp(what, "manifest.csv"))
+			gen_file(&o, v, what, ix, &set);
+		else
+			gen_export(&o, v, what, ix, &set);
+		if (o.err) {
+			folio_set_free(&set);
+			fs_version_free(nv);
+			return o.err;
+		}
+		folio_tree_sort(&nv->tree);
+		manifest_save(nv, f, mpath);
 	}
+	folio_set_free(&set);
 	folio_tree_sort(&nv->tree);
 	if ((rc = fs_version_index(nv)) < 0) {
 		fs_version_free(nv);

@@ -69,6 +69,18 @@ run "$FOLIO" status
 run "$FOLIO" commit -m "Add a photo through the mount"
 sleep 1
 run ls -l "$D/mnt/branches/"
+
+say "Views: labels and image features make curated sets, facets, statistics, exports"
+run "$FOLIO" labels v1
+run ls "$D/mnt/tags/v1/@"
+run ls "$D/mnt/tags/v1/@by/class/"
+run find "$D/mnt/tags/v1/@where/class=person,brightness=gt:0.3" -type f
+run ls "$D/mnt/tags/v1/@sort/-sharpness/"
+run ls "$D/mnt/tags/v1/@stats/"
+run head -12 "$D/mnt/tags/v1/@stats/classes.csv"
+run ls "$D/mnt/tags/v1/@export/" "$D/mnt/tags/v1/@export/yolo/"
+run "$FOLIO" query v1 @where/class=person --json
+echo "Open $D/mnt/tags/v1/@stats/index.html in a browser while mounted; docs/views.md has the rest."
 run "$FOLIO" umount "$D/mnt"
 trap - EXIT
 

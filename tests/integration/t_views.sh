@@ -268,6 +268,16 @@ check_eq "@history mirrors folders" "$(ls "$M/branches/main/@history" | tr '\n' 
 check_eq "one version of an unchanged file" "$(ls "$M/branches/main/@history/$f" | wc -l)" "1"
 check_exit 2 "no history of a missing file" ls "$M/branches/main/@history/nope.jpg"
 
+# Outputs are kept by (tree, pipeline) across mounts.
+cp "$S/summary.json" "$T/summary-before.json"
+check "umount" folio umount "$M"
+check "output manifests are kept" sh -c "ls '$R'/cache/views/*.tree | grep -q ."
+check "mount again" mount_repo "$R" "$M"
+check "the same summary after a remount" cmp "$S/summary.json" "$T/summary-before.json"
+check "a damaged manifest is regenerated" sh -c "for m in '$R'/cache/views/*.tree; do echo garbage > \$m; done"
+check "umount again" folio umount "$M"
+check "mount a third time" mount_repo "$R" "$M"
+check "the same summary from a regenerated output" cmp "$S/summary.json" "$T/summary-before.json"
 check "umount" folio umount "$M"
 scan_log "$R"
 finish

@@ -11,6 +11,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "../testutil.h"
 #include <vips/vips.h>
 
 #include <fcntl.h>
@@ -35,15 +36,6 @@ static char objdir[300];
 static char cachedir[300];
 static folio_store *store;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void setup(void)
 {
 	cr_assert_eq(folio_analysis_init(), 0, "%s", folio_error_last());
@@ -58,7 +50,7 @@ static void teardown(void)
 {
 	folio_store_free(store);
 	store = NULL;
-	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(root);
 }
 
 TestSuite(analysis, .init = setup, .fini = teardown);

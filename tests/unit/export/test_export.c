@@ -2,6 +2,7 @@
  * on hand-built annotations, and round trips: the outputs written into a
  * temporary folder as an export would lay them out, read back with
  * folio_labels_load, and compared with what went in. */
+#include "../testutil.h"
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <ftw.h>
@@ -112,18 +113,10 @@ static void fx_load(fx *f, folio_labelset *s)
 			       s->errors[i].message);
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void fx_free(fx *f)
 {
 	folio_tree_free(&f->t);
-	nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(f->root);
 }
 
 /* "dir/name.ext" -> pre + "dir/name" + ext */

@@ -21,6 +21,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "../testutil.h"
 #include <fcntl.h>
 #include <ftw.h>
 #include <math.h>
@@ -55,15 +56,6 @@ static folio_repo *repo;
 
 /* ---- fixture ----------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void setup(void)
 {
 	struct stat st;
@@ -81,7 +73,7 @@ static void teardown(void)
 	folio_repo_free(repo);
 	repo = NULL;
 	if (dir[0])
-		nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		test_rmtree(dir);
 }
 
 TestSuite(index, .init = setup, .fini = teardown);

@@ -8,6 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "../testutil.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -36,15 +37,6 @@ static folio_store *store;
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
 static void setup(void)
 {
 	snprintf(root, sizeof root, "/tmp/folio-store-XXXXXX");
@@ -61,7 +53,7 @@ static void teardown(void)
 		umount2(mnt, MNT_DETACH);
 		mounted = 0;
 	}
-	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(root);
 }
 
 TestSuite(store, .init = setup, .fini = teardown);

@@ -3,6 +3,7 @@
  * repositories under /tmp, a content table for content_cb, and counting
  * files. The fixture is declared in fixture.h.
  */
+#include "../testutil.h"
 #include <ftw.h>
 #include <dirent.h>
 #include <stdarg.h>
@@ -22,15 +23,9 @@
 #include "fixture.h"
 
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st; (void)flag; (void)ftw;
-	return remove(path);
-}
-
 void rm_rf(const char *dir)
 {
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rmtree(dir);
 }
 
 int run(const char *fmt, ...)

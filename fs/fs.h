@@ -122,6 +122,7 @@ typedef struct version {
 	/* views (views.c); immutable once published, except ix and prev */
 	int vkind;                 /* VK_* */
 	int stage;                 /* a VK_COMMIT made from the stage (.stage) */
+	int ordered;               /* VK_SET: ranked (its names carry the rank) */
 	struct version *base;      /* the commit a view is of (NULL for a commit) */
 	char *pipeline;            /* canonical pipeline text from the commit root */
 	uint32_t *rows;            /* VK_SET, VK_PREVIEW: index row of each tree entry */

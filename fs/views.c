@@ -222,7 +222,7 @@ static int set_of(folio_set *out, version *v, const folio_index *ix)
 	/* a ranked set is listed by rank name, which sorts as the rank */
 	for (size_t i = 0; i < v->tree.n; i++)
 		out->v[out->n++] = v->rows[i];
-	out->ordered = v->pipeline && strstr(v->pipeline, "@sort/") != NULL;
+	out->ordered = v->ordered;
 	return 0;
 }
 
@@ -258,6 +258,7 @@ static int stage_view(version **out, fs *f, version *v, const char *const *segs,
 		rc = -ENOMEM;
 		goto done;
 	}
+	nv->ordered = set.ordered;
 	if ((rc = fill_from_set(nv, b, ix, &set)) < 0)
 		goto done;
 	*out = fs_version_publish(f, nv);
@@ -448,17 +449,16 @@ static void gen_export(outb *o, version *v, const char *fmt, const folio_index *
 			out_text(o, name, text, len, rc);
 		}
 	} else {   /* imagefolder: <class>/<path> for each class of the image */
-		for (size_t i = 0; i < it.n && !o->err; i++) {
-			const folio_annotation *a = it.v[i].gt;
-			const folio_entry *e = folio_tree_find(&b->tree, it.v[i].path);
-			for (size_t k = 0; a && e && k < a->nobjects; k++) {
-				int seen = 0;
-				for (size_t j = 0; j < k && !seen; j++)
-					seen = !strcmp(a->objects[j].cls, a->objects[k].cls);
-				const char *c = a->objects[k].cls;
-				if (seen || !*c || strchr(c, '/') || !strcmp(c, ".") || !strcmp(c, ".."))
+		for (size_t i = 0; i < set->n && !o->err; i++) {
+			const folio_sample *s = &ix->samples[set->v[i]];
+			const folio_entry *e = folio_tree_find(&b->tree, folio_index_path(ix, s));
+			uint32_t ids[256];
+			size_t nc = e ? folio_index_classes(ix, s->gt, ids, 256) : 0;
+			for (size_t k = 0; k < nc && k < 256; k++) {
+				const char *c = folio_index_str(ix, ids[k]);
+				if (!folio_folder_name_ok(c))
 					continue;
-				snprintf(name, sizeof name, "%s/%s", c, it.v[i].path);
+				snprintf(name, sizeof name, "%s/%s", c, folio_index_path(ix, s));
 				out_entry(o, name, e);
 			}
 		}
@@ -487,21 +487,24 @@ static void gen_file(outb *o, version *v, const char *fmt, const folio_index *ix
 		mount_prefix(prefix, sizeof prefix, o->f, v);
 		/* paths through the mount, in the set's order, by their names there */
 		folio_export_item *named_items = calloc(it.n ? it.n : 1, sizeof *named_items);
-		char (*names)[4200] = calloc(it.n ? it.n : 1, sizeof *names);
-		if (!named_items || !names) {
-			free(named_items);
-			free(names);
-			o->err = -ENOMEM;
-			items_free(&it);
-			return;
-		}
-		for (size_t i = 0; i < it.n; i++) {
+		char **names = calloc(it.n ? it.n : 1, sizeof *names);
+		int rc = named_items && names ? 0 : FOLIO_ENOMEM;
+		for (size_t i = 0; i < it.n && !rc; i++) {
+			char nm[4200];
 			named_items[i] = it.v[i];
-			if (folio_set_name(names[i], sizeof names[i], ix, set, i) == 0)
+			if (folio_set_name(nm, sizeof nm, ix, set, i) == 0) {
+				if (!(names[i] = strdup(nm)))
+					rc = FOLIO_ENOMEM;
 				named_items[i].path = names[i];
+			}
 		}
-		int rc = folio_export_files(&text, &len, prefix, named_items, it.n, &skipped);
+		if (!rc)
+			rc = folio_export_files(&text, &len, prefix, named_items, it.n, &skipped);
+		else
+			folio_error_set(rc, "files.txt: out of memory");
 		out_text(o, fmt, text, len, rc);
+		for (size_t i = 0; names && i < it.n; i++)
+			free(names[i]);
 		free(named_items);
 		free(names);
 	} else {
@@ -721,14 +724,13 @@ nomem:
 	return -ENOMEM;
 }
 
-static unsigned class_color(const char *name, int pred)
+static unsigned class_color(const char *name)
 {
 	static const unsigned pal[] = { 0xe6194b, 0x3cb44b, 0x4363d8, 0xf58231, 0x911eb4,
 					0x46f0f0, 0xf032e6, 0xbcf60c, 0x008080, 0x9a6324 };
 	uint64_t h = 1469598103934665603ULL;
 	for (; *name; name++)
 		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
-	(void)pred;
 	return pal[h % (sizeof pal / sizeof pal[0])];
 }
 
@@ -794,7 +796,7 @@ node *fs_preview_node(fs *f, version *v, uint32_t entry, int *err)
 				else
 					snprintf(labels[nb], sizeof labels[nb], "%s", ob->cls);
 				boxes[nb] = (folio_render_box){ ob->box.x, ob->box.y, ob->box.w, ob->box.h,
-								NULL, class_color(ob->cls, pred) };
+								NULL, class_color(ob->cls) };
 				nb++;
 			}
 			folio_index_annotation_clear(&a);
@@ -845,7 +847,7 @@ node *fs_stage_root(fs *f, int *err)
 		*err = fs_errno(rc);
 		return NULL;
 	}
-	folio_index_key(&key, &t, 1);
+	folio_index_key(&key, &t);
 	folio_oid_tohex(hex, &key);
 	memcpy(id, hex, FOLIO_COMMIT_HEXSZ);
 	id[FOLIO_COMMIT_HEXSZ] = 0;

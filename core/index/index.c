@@ -118,7 +118,7 @@ static int is_image(const folio_entry *e)
 	return e->kind == FOLIO_ENTRY_LFS && folio_path_is_image(e->path);
 }
 
-void folio_index_key(folio_oid *out, const folio_tree *tree, int pixels)
+void folio_index_key(folio_oid *out, const folio_tree *tree)
 {
 	folio_hash *h;
 	char head[96];
@@ -130,7 +130,6 @@ void folio_index_key(folio_oid *out, const folio_tree *tree, int pixels)
 	int n = snprintf(head, sizeof head, "folio-index %d features %d\n",
 			 FOLIO_INDEX_VERSION, FOLIO_FEATURES_VERSION);
 	folio_hash_update(h, head, (size_t)n);
-	(void)pixels;            /* one key: a table always says what it holds */
 	for (size_t i = 0; i < tree->n; i++) {
 		const folio_entry *e = &tree->v[i];
 		uint32_t mode = e->mode;
@@ -853,14 +852,14 @@ int folio_index_open(folio_index **out, folio_repo *repo, const folio_tree *tree
 	if (opts)
 		o = *opts;
 	*out = NULL;
-	folio_index_key(&key, tree, o.pixels);
+	folio_index_key(&key, tree);
 	if (load(out, repo, &key, o.pixels)) {
 		st.cached = 1;
 		goto done;
 	}
 	if (o.base) {
 		folio_oid bkey;
-		folio_index_key(&bkey, o.base, o.pixels);
+		folio_index_key(&bkey, o.base);
 		load(&base, repo, &bkey, 0);
 	}
 	if (!base)
@@ -879,6 +878,27 @@ done:
 }
 
 /* ---- annotations for exports ------------------------------------------ */
+
+size_t folio_index_classes(const folio_index *ix, uint32_t ann, uint32_t *out, size_t max)
+{
+	size_t n = 0;
+
+	if (ann == FOLIO_NONE)
+		return 0;
+	const folio_iann *a = &ix->anns[ann];
+	for (uint32_t k = 0; k < a->obj_count; k++) {
+		uint32_t c = ix->objs[a->obj_first + k].cls;
+		int seen = 0;
+		for (uint32_t j = 0; j < k && !seen; j++)
+			seen = ix->objs[a->obj_first + j].cls == c;
+		if (seen)
+			continue;
+		if (n < max)
+			out[n] = c;
+		n++;
+	}
+	return n;
+}
 
 int folio_index_annotation(folio_annotation *out, const folio_index *ix, uint32_t ann,
 			   const folio_sample *s)

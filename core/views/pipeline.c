@@ -119,8 +119,7 @@ typedef struct vals {
 	int more;
 } vals;
 
-/* A value that can be a folder name: not empty, no '/', not "." or "..". */
-static int folder_name_ok(const char *v)
+int folio_folder_name_ok(const char *v)
 {
 	return *v && !strchr(v, '/') && strcmp(v, ".") && strcmp(v, "..");
 }
@@ -128,7 +127,7 @@ static int folder_name_ok(const char *v)
 static int collect(const char *v, void *p)
 {
 	vals *vs = p;
-	if (!folder_name_ok(v))
+	if (!folio_folder_name_ok(v))
 		return 0;            /* a value that cannot be a folder is not a facet */
 	for (size_t i = 0; i < vs->n; i++)
 		if (!strcmp(vs->v[i], v))
@@ -162,7 +161,7 @@ static void facet_values(vals *vs, char *numbuf, size_t numsize, const folio_ind
 				str = numbuf;
 			}
 			/* a value that cannot be a folder name is not a facet */
-			if (folder_name_ok(str))
+			if (folio_folder_name_ok(str))
 				vs->v[vs->n++] = str;
 		}
 	}

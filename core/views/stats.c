@@ -284,19 +284,15 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 		size_t used = 0;
 		folio_oid_tohex(hex, &s->oid);
 		uint32_t nobj = 0;
-		if (s->gt != FOLIO_NONE) {
-			const folio_iann *a = &ix->anns[s->gt];
-			nobj = a->obj_count;
-			for (uint32_t k = 0; k < a->obj_count; k++) {
-				const char *c = folio_index_str(ix, ix->objs[a->obj_first + k].cls);
-				int seen = 0;
-				for (uint32_t j = 0; j < k && !seen; j++)
-					seen = ix->objs[a->obj_first + j].cls == ix->objs[a->obj_first + k].cls;
-				int w = seen ? 0 : snprintf(classes + used, sizeof classes - used, "%s%s",
-							    used ? ";" : "", c);
-				if (w > 0 && (size_t)w < sizeof classes - used)
-					used += (size_t)w;
-			}
+		uint32_t ids[256];
+		size_t nc = folio_index_classes(ix, s->gt, ids, 256);
+		if (s->gt != FOLIO_NONE)
+			nobj = ix->anns[s->gt].obj_count;
+		for (size_t k = 0; k < nc && k < 256; k++) {
+			int w = snprintf(classes + used, sizeof classes - used, "%s%s", used ? ";" : "",
+					 folio_index_str(ix, ids[k]));
+			if (w > 0 && (size_t)w < sizeof classes - used)
+				used += (size_t)w;
 		}
 		sb_csv(&csv, folio_index_path(ix, s));
 		sb_printf(&csv, ",%s,%llu,%s,%d,%d,%d,%u,", hex, (unsigned long long)s->size,

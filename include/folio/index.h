@@ -136,7 +136,7 @@ typedef struct folio_index_stats {
 } folio_index_stats;
 
 /* The key of a tree (SHA-256 of its path, mode and object id list). */
-void folio_index_key(folio_oid *out, const folio_tree *tree, int pixels);
+void folio_index_key(folio_oid *out, const folio_tree *tree);
 
 /*
  * The table of tree: loaded from REPO/cache/index when cached (a table
@@ -158,6 +158,11 @@ static inline const char *folio_index_str(const folio_index *ix, uint32_t id)
 }
 /* Index of the sample with this path, or -1. */
 long folio_index_find(const folio_index *ix, const char *path);
+/* The distinct classes of annotation ann (FOLIO_NONE: none), in the order
+ * they first occur: up to max string ids into out. Returns how many there
+ * are (which may be more than max). Class strings are interned, so equal
+ * names have equal ids. */
+size_t folio_index_classes(const folio_index *ix, uint32_t ann, uint32_t *out, size_t max);
 /* Fills a label-set annotation for export (boxes in pixels when the
  * sample's size is known). Free with folio_index_annotation_clear. */
 int folio_index_annotation(folio_annotation *out, const folio_index *ix, uint32_t ann,

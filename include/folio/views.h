@@ -50,6 +50,9 @@ void folio_set_free(folio_set *s);
 int folio_set_where(folio_set *out, const folio_index *ix, const folio_set *in,
 		    const folio_expr *e);
 
+/* 1 if a value can be a folder name: not empty, no '/', not "." or "..". */
+int folio_folder_name_ok(const char *v);
+
 /* Fields @by and @balance accept, NULL-terminated. */
 const char *const *folio_facet_fields(void);
 typedef struct folio_facet {

@@ -72,19 +72,12 @@ static cJSON *sample_json(const folio_index *ix, const folio_sample *s, const ch
 		cJSON_AddNumberToObject(o, "height", s->f.height);
 	}
 	cJSON *cls = cJSON_AddArrayToObject(o, "classes");
-	if (s->gt != FOLIO_NONE) {
-		const folio_iann *a = &ix->anns[s->gt];
-		for (uint32_t k = 0; k < a->obj_count; k++) {
-			const char *c = folio_index_str(ix, ix->objs[a->obj_first + k].cls);
-			int seen = 0;
-			for (uint32_t j = 0; j < k && !seen; j++)
-				seen = !strcmp(c, folio_index_str(ix, ix->objs[a->obj_first + j].cls));
-			if (!seen)
-				cJSON_AddItemToArray(cls, cJSON_CreateString(c));
-		}
-		if (a->split != FOLIO_NONE)
-			cJSON_AddStringToObject(o, "split", folio_index_str(ix, a->split));
-	}
+	uint32_t ids[256];
+	size_t nc = folio_index_classes(ix, s->gt, ids, 256);
+	for (size_t k = 0; k < nc && k < 256; k++)
+		cJSON_AddItemToArray(cls, cJSON_CreateString(folio_index_str(ix, ids[k])));
+	if (s->gt != FOLIO_NONE && ix->anns[s->gt].split != FOLIO_NONE)
+		cJSON_AddStringToObject(o, "split", folio_index_str(ix, ix->anns[s->gt].split));
 	return o;
 }
 

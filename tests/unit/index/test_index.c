@@ -212,7 +212,7 @@ static void cache_path(char *out, size_t size, const folio_tree *t)
 {
 	folio_oid key;
 	char hex[FOLIO_OID_HEXSZ + 1];
-	folio_index_key(&key, t, 1);
+	folio_index_key(&key, t);
 	folio_oid_tohex(hex, &key);
 	snprintf(out, size, "%s/cache/index/%s.idx", repo_path, hex);
 }

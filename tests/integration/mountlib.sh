@@ -6,10 +6,15 @@
 
 FOLIOFS=$(dirname "$FOLIO")/foliofs
 
+# Lazily detaches every mount at or under MNT, deepest first. It reads the
+# mount table rather than stat()ing, because a mount whose daemon was killed
+# answers stat with ENOTCONN and so looks like no mount to mountpoint(1).
 force_unmount() {
-	local m=$1
-	if mountpoint -q "$m/HEAD" 2>/dev/null; then umount -l "$m/HEAD" 2>/dev/null || fusermount3 -uz "$m/HEAD" 2>/dev/null; fi
-	if mountpoint -q "$m" 2>/dev/null; then umount -l "$m" 2>/dev/null || fusermount3 -uz "$m" 2>/dev/null; fi
+	local m p
+	m=$(realpath -m "$1")
+	awk -v m="$m" '$5 == m || index($5, m "/") == 1 { print length($5) " " $5 }' /proc/self/mountinfo |
+		sort -rn | cut -d' ' -f2- |
+		while read -r p; do umount -l "$p" 2>/dev/null || fusermount3 -uz "$p" 2>/dev/null; done
 	return 0
 }
 

@@ -102,8 +102,13 @@ for i in $(seq 1 10); do dd if="$T/kill/f$i" of="$H/ds/k$i.bin" conv=fsync statu
 writer=$!
 sleep 0.05
 pkill -9 -f "foliofs.*$M\$"
+for i in $(seq 1 100); do pgrep -f "foliofs.*$M\$" >/dev/null || break; sleep 0.05; done
 wait $writer 2>/dev/null
-force_unmount "$M"
+check_exit 1 "mount over the dead mount is refused" folio mount "$R" "$M"
+check_err "daemon has died.*folio umount"
+check "umount of a dead mount detaches it" folio umount "$M"
+check_err "had stopped; detached"
+check "nothing left mounted" bash -c "! grep -q ' $M' /proc/self/mounts"
 check "remount after SIGKILL" mount_repo "$R" "$M"
 for i in $(seq 1 10); do check "fsynced file $i survived" cmp "$H/ds/k$i.bin" "$T/kill/f$i"; done
 check "fsck clean after SIGKILL" folio fsck

@@ -142,7 +142,9 @@ const char *const usage_umount =
 	"\n"
 	"Unmounts a folio mount (MOUNTPOINT/HEAD, then MOUNTPOINT); the daemon\n"
 	"then exits. Files closed before are saved; a file still open for\n"
-	"writing keeps its last saved (closed or fsynced) version.\n"
+	"writing keeps its last saved (closed or fsynced) version. If the\n"
+	"daemon has died (files answer \"Transport endpoint is not connected\"),\n"
+	"it detaches what is left so the folder can be mounted again.\n"
 	"\n"
 	"Options:\n"
 	"  -l, --lazy   detach even if files are open (they keep working until\n"
@@ -185,6 +187,46 @@ static void wait_daemon(const char *repo)
 		nanosleep(&ts, NULL);
 	}
 	close(fd);
+}
+
+/* realpath() of a mount point; one whose daemon died answers stat with
+ * ENOTCONN, so then its parent is resolved and the name appended. */
+static char *mount_path(const char *arg, char out[PATH_MAX])
+{
+	if (realpath(arg, out))
+		return out;
+	if (errno != ENOTCONN)
+		return NULL;
+	char *dup = strdup(arg), *slash, parent[PATH_MAX];
+	if (!dup)
+		return NULL;
+	while ((slash = strrchr(dup, '/')) && slash != dup && !slash[1])
+		*slash = '\0';
+	slash = strrchr(dup, '/');
+	const char *name = slash ? slash + 1 : dup;
+	const char *dir = slash ? (slash == dup ? "/" : dup) : ".";
+	if (slash && slash != dup)
+		*slash = '\0';
+	char *r = realpath(dir, parent);
+	if (r && snprintf(out, PATH_MAX, "%s/%s", strcmp(parent, "/") ? parent : "", name) >= PATH_MAX) {
+		errno = ENAMETOOLONG;
+		r = NULL;
+	}
+	free(dup);
+	return r ? out : NULL;
+}
+
+/* Whether a daemon still holds REPO/mount.lock. */
+static int daemon_alive(const char *repo)
+{
+	char p[4300];
+	snprintf(p, sizeof p, "%s/mount.lock", repo);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	int alive = flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK;
+	close(fd);
+	return alive;
 }
 
 /* Counts processes with a file, folder or working directory under mnt
@@ -244,7 +286,7 @@ int cmd_umount(cli *c)
 		free(pos);
 		return cli_usage_error(c, "give the MOUNTPOINT");
 	}
-	if (!realpath(pos[0], mnt)) {
+	if (!mount_path(pos[0], mnt)) {
 		rc = folio_error_errno(errno, "%s", pos[0]);
 		free(pos);
 		return cli_fail(rc);
@@ -255,6 +297,14 @@ int cmd_umount(cli *c)
 	if (!have_repo) {
 		rc = folio_error_set(FOLIO_ENOTFOUND, "%s is not a folio mount", mnt);
 		return cli_fail(rc);
+	}
+	/* A daemon that died (killed, crashed) leaves mounts that answer
+	 * ENOTCONN; nothing is left to save, so detach them both. */
+	if (!daemon_alive(repo)) {
+		if (umount2(mnt, MNT_DETACH) < 0 && unmount_one(mnt, 1) < 0)
+			return cli_fail(folio_error_errno(errno, "cannot detach %s", mnt));
+		fprintf(stderr, "folio: the daemon of %s had stopped; detached the mount\n", mnt);
+		return EXIT_OK;
 	}
 	/* Refuse before touching anything, so a busy mount stays whole. */
 	pid_t user = 0;

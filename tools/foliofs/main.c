@@ -148,7 +148,11 @@ static int check_mountpoint(const char *mnt)
 {
 	struct stat st;
 	if (stat(mnt, &st) < 0) {
-		report("foliofs: mount point %s: %s", mnt, fs_errstr(errno));
+		if (errno == ENOTCONN)
+			report("foliofs: %s is a mount whose daemon has died; "
+			       "run `folio umount %s` first", mnt, mnt);
+		else
+			report("foliofs: mount point %s: %s", mnt, fs_errstr(errno));
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {

@@ -144,9 +144,49 @@ static void report(const char *fmt, ...)
 
 static int mount_lock_fd = -1;
 
+/* Whether a folio mount sits on mnt already (/proc/self/mountinfo: the
+ * mount point is field 5, octal-escaped; the type follows " - "). A mount
+ * whose daemon was killed may still answer stat() from cached attributes
+ * and give an empty listing, so asking the folder is not enough. */
+static int folio_mounted_on(const char *mnt)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof line, f)) {
+		char point[4200], *dash = strstr(line, " - ");
+		int n = 0;
+		if (!dash || sscanf(line, "%*s %*s %*s %*s %4199s%n", point, &n) != 1)
+			continue;
+		char *w = point;
+		for (char *r = point; *r; r++) {
+			if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
+			    r[3] >= '0' && r[3] <= '7') {
+				*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+				r += 3;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		found = !strcmp(point, mnt) && !strncmp(dash + 3, "fuse.foliofs ", 13);
+	}
+	if (f)
+		fclose(f);
+	return found;
+}
+
 static int check_mountpoint(const char *mnt)
 {
 	struct stat st;
+
+	if (folio_mounted_on(mnt)) {
+		report("foliofs: %s is a folio mount already; if its daemon has died (its files "
+		       "say \"Transport endpoint is not connected\"), run `folio umount %s` first",
+		       mnt, mnt);
+		return -1;
+	}
 	if (stat(mnt, &st) < 0) {
 		if (errno == ENOTCONN)
 			report("foliofs: %s is a mount whose daemon has died; "
@@ -162,11 +202,17 @@ static int check_mountpoint(const char *mnt)
 	DIR *d = opendir(mnt);
 	struct dirent *de;
 	int empty = 1;
+	errno = 0;
 	while (d && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			empty = 0;
+	int err = d ? errno : errno ? errno : EIO;
 	if (d)
 		closedir(d);
+	if (err) {
+		report("foliofs: cannot list mount point %s: %s", mnt, fs_errstr(err));
+		return -1;
+	}
 	if (!empty) {
 		report("foliofs: mount point %s is not empty; mount on an empty folder", mnt);
 		return -1;
@@ -273,7 +319,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!realpath(o.mnt, mnt)) {
-		fprintf(stderr, "foliofs: mount point %s: %s\n", o.mnt, fs_errstr(errno));
+		if (errno == ENOTCONN)
+			fprintf(stderr, "foliofs: %s is a folio mount whose daemon has died; "
+				"run `folio umount %s` first\n", o.mnt, o.mnt);
+		else
+			fprintf(stderr, "foliofs: mount point %s: %s\n", o.mnt, fs_errstr(errno));
 		return 1;
 	}
 	snprintf(headmnt, sizeof headmnt, "%s/HEAD", mnt);

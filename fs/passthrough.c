@@ -53,8 +53,10 @@
 #define _GNU_SOURCE             /* splice, memfd_create */
 #endif
 #include "passthrough.h"
+#include "uring.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/fuse.h>
@@ -78,6 +80,9 @@
 #define PT_INIT_EXT (1u << 30)                       /* FUSE_INIT_EXT */
 #define PT_WRITEBACK_CACHE (1u << 16)                /* FUSE_WRITEBACK_CACHE */
 #define PT_MAX_STACK_DEPTH 1u
+#define PT_OVER_IO_URING_FLAGS2 (1u << (41 - 32))    /* FUSE_OVER_IO_URING */
+#define PT_MIN_READ_BUFFER 8192u                     /* FUSE_MIN_READ_BUFFER */
+#define PT_URING_THREADS_PER_QUEUE 2
 
 /* open_flags the kernel accepts together with FOPEN_PASSTHROUGH
  * (FOPEN_PASSTHROUGH_MASK in fs/fuse/iomode.c): anything else fails the open
@@ -131,6 +136,9 @@ _Static_assert(offsetof(struct fuse_init_in, flags2) ==
 
 struct fs_passthrough {
 	int fd;                /* the session's /dev/fuse fd (libfuse owns it) */
+	unsigned flags;        /* FS_IO_* */
+	struct fuse_session *se;
+	fs_uring *uring;       /* the io_uring queues, once started */
 	int probe_fd;          /* memfd for fs_passthrough_active(), or -1 */
 	int debug;
 	atomic_int active;     /* 1 once the kernel accepted a backing file */
@@ -150,6 +158,7 @@ static const char *pt_errstr(int err)
 static _Thread_local struct {
 	int init_pending;      /* this thread read INIT and has not replied yet */
 	int init_offered;      /* ... and the kernel offered passthrough */
+	int init_uring;        /* ... and FUSE over io_uring */
 	uint64_t init_unique;
 	int open_id;           /* > 0: patch the next open/create reply */
 	int open_patched;      /* set by the hook when it did */
@@ -212,6 +221,9 @@ static void pt_note_request(const void *buf, size_t len)
 	pt_tls.init_offered = init.major == 7 && (init.flags & PT_INIT_EXT) &&
 	                      (init.flags2 & PT_FUSE_PASSTHROUGH_FLAGS2) &&
 	                      len - sizeof(in) >= sizeof(init);
+	pt_tls.init_uring = init.major == 7 && (init.flags & PT_INIT_EXT) &&
+	                    (init.flags2 & PT_OVER_IO_URING_FLAGS2) &&
+	                    len - sizeof(in) >= sizeof(init);
 }
 
 static ssize_t pt_read(int fd, void *buf, size_t buf_len, void *userdata)
@@ -234,18 +246,68 @@ static const struct fuse_out_header *pt_reply_hdr(const struct iovec *iov,
 	return iov[0].iov_base;
 }
 
+/* The shims installed, by /dev/fuse fd: the hooks get the file system's
+ * userdata, not ours, but they do get the fd. */
+#define PT_MAX_SESSIONS 8
+static struct { int fd; fs_passthrough *pt; } pt_sessions[PT_MAX_SESSIONS];
+static pthread_mutex_t pt_sessions_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static fs_passthrough *pt_by_fd(int fd)
+{
+	fs_passthrough *pt = NULL, *only = NULL;
+	int n = 0;
+
+	pthread_mutex_lock(&pt_sessions_lock);
+	for (int i = 0; i < PT_MAX_SESSIONS; i++) {
+		if (!pt_sessions[i].pt)
+			continue;
+		n++;
+		only = pt_sessions[i].pt;
+		if (pt_sessions[i].fd == fd)
+			pt = pt_sessions[i].pt;
+	}
+	pthread_mutex_unlock(&pt_sessions_lock);
+	/* with clone_fd a thread replies on its own clone of the device: then
+	 * the one shim installed is the one (with several, none is guessed) */
+	return pt ? pt : n == 1 ? only : NULL;
+}
+
+static void pt_register(fs_passthrough *pt, int on)
+{
+	pthread_mutex_lock(&pt_sessions_lock);
+	for (int i = 0; i < PT_MAX_SESSIONS; i++) {
+		if (on && !pt_sessions[i].pt) {
+			pt_sessions[i].fd = pt->fd;
+			pt_sessions[i].pt = pt;
+			break;
+		}
+		if (!on && pt_sessions[i].pt == pt)
+			pt_sessions[i].pt = NULL;
+	}
+	pthread_mutex_unlock(&pt_sessions_lock);
+}
+
 /* Fills *copy and points patched[1] at it when the INIT reply in iov should
- * enable passthrough. Returns 1 if patched. */
-static int pt_patch_init(const struct iovec *iov, int count,
-                         struct iovec patched[2], struct pt_init_out *copy)
+ * enable passthrough or io_uring. Returns PT_FUSE_PASSTHROUGH_FLAGS2 and/or
+ * PT_OVER_IO_URING_FLAGS2 for what it enabled, 0 if nothing. */
+static unsigned pt_patch_init(const fs_passthrough *pt, const struct iovec *iov, int count,
+                              struct iovec patched[2], struct pt_init_out *copy)
 {
 	const struct fuse_out_header *out = pt_reply_hdr(iov, count);
-	int offered = pt_tls.init_offered, debug = pt_debug_env();
+	int offered = pt_tls.init_offered, uring = pt_tls.init_uring, debug = pt_debug_env();
 	size_t need = offsetof(struct pt_init_out, max_stack_depth) +
 	              sizeof(copy->max_stack_depth);
+	unsigned enabled = 0;
 
 	pt_tls.init_pending = 0;
-	if (!out || out->error != 0 || !offered ||
+	if (!(pt->flags & FS_IO_PASSTHROUGH))
+		offered = 0;
+	if (!(pt->flags & FS_IO_URING))
+		uring = 0;
+	else if (!uring)
+		fs_io_log("io_uring: the kernel did not offer it (is the fuse module's "
+		            "enable_uring parameter on?); using /dev/fuse");
+	if (!out || out->error != 0 || (!offered && !uring) ||
 	    iov[1].iov_len < need || iov[1].iov_len > sizeof(*copy)) {
 		if (debug)
 			pt_log("INIT: kernel %s passthrough; not enabled",
@@ -254,24 +316,45 @@ static int pt_patch_init(const struct iovec *iov, int count,
 	}
 	memset(copy, 0, sizeof(*copy));
 	memcpy(copy, iov[1].iov_base, iov[1].iov_len);
-	if (copy->major != 7 || (copy->flags & PT_WRITEBACK_CACHE) ||
-	    !pt_have_sys_admin()) {
-		if (debug)
-			pt_log("INIT: passthrough not enabled (%s)",
-			       copy->flags & PT_WRITEBACK_CACHE ?
-			       "writeback cache is on" : "no CAP_SYS_ADMIN");
+	if (copy->major != 7)
 		return 0;
+	if (offered && !(copy->flags & PT_WRITEBACK_CACHE) && pt_have_sys_admin()) {
+		copy->flags |= PT_INIT_EXT;
+		copy->flags2 |= PT_FUSE_PASSTHROUGH_FLAGS2;
+		copy->max_stack_depth = PT_MAX_STACK_DEPTH;
+		enabled |= PT_FUSE_PASSTHROUGH_FLAGS2;
+		if (debug)
+			pt_log("INIT: enabling passthrough (max_stack_depth %u)",
+			       PT_MAX_STACK_DEPTH);
+	} else if (offered && debug) {
+		pt_log("INIT: passthrough not enabled (%s)",
+		       copy->flags & PT_WRITEBACK_CACHE ?
+		       "writeback cache is on" : "no CAP_SYS_ADMIN");
 	}
-	copy->flags |= PT_INIT_EXT;
-	copy->flags2 |= PT_FUSE_PASSTHROUGH_FLAGS2;
-	copy->max_stack_depth = PT_MAX_STACK_DEPTH;
+	if (uring) {
+		copy->flags |= PT_INIT_EXT;
+		copy->flags2 |= PT_OVER_IO_URING_FLAGS2;
+		enabled |= PT_OVER_IO_URING_FLAGS2;
+	}
+	if (!enabled)
+		return 0;
 	patched[0] = iov[0];
 	patched[1].iov_base = copy;
 	patched[1].iov_len = iov[1].iov_len;
-	if (debug)
-		pt_log("INIT: enabling passthrough (max_stack_depth %u)",
-		       PT_MAX_STACK_DEPTH);
-	return 1;
+	return enabled;
+}
+
+/* The largest request or reply of the connection: what the kernel wants
+ * of a ring entry's payload buffer (fuse_uring_create()). */
+static size_t pt_uring_payload(const struct pt_init_out *init)
+{
+	size_t n = PT_MIN_READ_BUFFER;
+
+	if (init->max_write > n)
+		n = init->max_write;
+	if ((size_t)init->max_pages * 4096u > n)
+		n = (size_t)init->max_pages * 4096u;
+	return n;
 }
 
 /* Same for the open/create reply fs_passthrough_reply_*() is sending.
@@ -305,6 +388,17 @@ static int pt_patch_open(const struct iovec *iov, int count,
 	return 1;
 }
 
+/* Where a reply goes: the ring entry of the queue thread serving its
+ * request, or /dev/fuse. */
+static ssize_t pt_send(int fd, struct iovec *iov, int count)
+{
+	ssize_t r;
+
+	if (fs_uring_take_writev(iov, count, &r))
+		return r;
+	return writev(fd, iov, count);
+}
+
 static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 {
 	(void)userdata;
@@ -314,15 +408,39 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 
 	if (pt_tls.open_id > 0) {
 		if (pt_patch_open(iov, count, patched, open_copy, sizeof(open_copy)))
-			return writev(fd, patched, 2);
+			return pt_send(fd, patched, 2);
 	} else if (pt_tls.init_pending && count >= 1 &&
 	           iov[0].iov_len >= sizeof(struct fuse_out_header) &&
 	           ((const struct fuse_out_header *)iov[0].iov_base)->unique ==
 	           pt_tls.init_unique) {
-		if (pt_patch_init(iov, count, patched, &init_copy))
-			return writev(fd, patched, 2);
+		fs_passthrough *pt = pt_by_fd(fd);
+		unsigned enabled = pt ? pt_patch_init(pt, iov, count, patched, &init_copy) : 0;
+		if (enabled) {
+			ssize_t r = writev(fd, patched, 2);
+			/* the kernel has processed INIT when write returns, so
+			 * the queues can register now */
+			if (r > 0 && (enabled & PT_OVER_IO_URING_FLAGS2)) {
+				int e = fs_uring_start(&pt->uring, pt->se, fd,
+				                       pt_uring_payload(&init_copy),
+				                       PT_URING_THREADS_PER_QUEUE);
+				fs_io_log(e ? "io_uring: not started" :
+				            "io_uring: requests go through per-CPU io_uring queues");
+			}
+			return r;
+		}
 	}
-	return writev(fd, iov, count);
+	return pt_send(fd, iov, count);
+}
+
+static ssize_t pt_splice_send(int fdin, off_t *offin, int fdout, off_t *offout,
+                              size_t len, unsigned int flags, void *userdata)
+{
+	(void)userdata;
+	ssize_t r;
+
+	if (fs_uring_take_splice(fdin, len, &r))
+		return r;
+	return splice(fdin, offin, fdout, offout, len, flags);
 }
 
 static ssize_t pt_splice(int fdin, off_t *offin, int fdout, off_t *offout,
@@ -336,12 +454,12 @@ static const struct fuse_custom_io pt_io = {
 	.writev = pt_writev,
 	.read = pt_read,
 	.splice_receive = pt_splice,
-	.splice_send = pt_splice,
+	.splice_send = pt_splice_send,
 };
 
 /* ---- public API -------------------------------------------------------- */
 
-int fs_passthrough_install(fs_passthrough **out, struct fuse_session *se)
+int fs_passthrough_install(fs_passthrough **out, struct fuse_session *se, unsigned flags)
 {
 	fs_passthrough *pt;
 	int fd, r;
@@ -358,6 +476,8 @@ int fs_passthrough_install(fs_passthrough **out, struct fuse_session *se)
 	if (!pt)
 		return -ENOMEM;
 	pt->fd = fd;
+	pt->flags = flags;
+	pt->se = se;
 	pt->debug = pt_debug_env();
 	pt->probe_fd = memfd_create("folio-passthrough-probe", MFD_CLOEXEC);
 	atomic_init(&pt->active, 0);
@@ -374,6 +494,7 @@ int fs_passthrough_install(fs_passthrough **out, struct fuse_session *se)
 	}
 	if (pt->debug)
 		pt_log("custom I/O installed on fd %d", fd);
+	pt_register(pt, 1);
 	*out = pt;
 	return 0;
 }
@@ -493,10 +614,24 @@ void fs_passthrough_stats(const fs_passthrough *pt, unsigned long *passed,
 		*plain = pt ? atomic_load(&pt->plain) : 0;
 }
 
+unsigned long fs_passthrough_stop_uring(fs_passthrough *pt)
+{
+	unsigned long served;
+
+	if (!pt || !pt->uring)
+		return 0;
+	served = fs_uring_served(pt->uring);
+	fs_uring_stop(pt->uring);
+	pt->uring = NULL;
+	return served;
+}
+
 void fs_passthrough_free(fs_passthrough *pt)
 {
 	if (!pt)
 		return;
+	fs_passthrough_stop_uring(pt);
+	pt_register(pt, 0);
 	if (pt->probe_fd >= 0)
 		close(pt->probe_fd);
 	free(pt);

@@ -5,7 +5,7 @@
  * Use, in a low-level daemon:
  *
  *   fuse_session_mount(se, mnt);
- *   fs_passthrough_install(&pt, se);       // failure: run without (pt NULL)
+ *   fs_passthrough_install(&pt, se, FS_IO_PASSTHROUGH); // failure: run without (pt NULL)
  *   fuse_session_loop[_mt](se, ...);
  *   ...
  *   open:    id = fs_passthrough_open(pt, fd);   // once per inode, see below
@@ -45,7 +45,14 @@ typedef struct fs_passthrough fs_passthrough;
  * fuse_session_mount() and before the session loop. Returns 0 and sets *out;
  * on failure returns a negative errno and sets *out to NULL: the caller runs
  * without passthrough (every function below accepts a NULL pt). */
-int fs_passthrough_install(fs_passthrough **out, struct fuse_session *se);
+#define FS_IO_PASSTHROUGH 1u  /* offer passthrough in INIT */
+#define FS_IO_URING 2u        /* offer FUSE over io_uring in INIT */
+int fs_passthrough_install(fs_passthrough **out, struct fuse_session *se, unsigned flags);
+
+/* Stops the io_uring queues, if any (call once the session loop has
+ * ended, before fuse_session_destroy()); returns the requests they
+ * served. */
+unsigned long fs_passthrough_stop_uring(fs_passthrough *pt);
 
 /* 1 once INIT has completed with the kernel accepting passthrough and this
  * process may register backing files; 0 otherwise (kernel too old or built

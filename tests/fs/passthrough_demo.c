@@ -450,7 +450,7 @@ int main(int argc, char **argv)
 	if (fuse_session_mount(se, mnt) != 0)
 		goto out_signals;
 	if (d.pt_mode)
-		d.install_rc = fs_passthrough_install(&d.pt, se);
+		d.install_rc = fs_passthrough_install(&d.pt, se, FS_IO_PASSTHROUGH);
 	if (d.dropcap && drop_sys_admin() != 0)
 		fprintf(stderr, "ptdemo: cannot drop CAP_SYS_ADMIN\n");
 

@@ -78,7 +78,7 @@ fi
 DEMO=$T/passthrough_demo
 # shellcheck disable=SC2046
 if ! $CC "${CFLAGS[@]}" $(pkg-config --cflags fuse3) \
-	"$ROOT/tests/fs/passthrough_demo.c" "$ROOT/fs/passthrough.c" \
+	"$ROOT/tests/fs/passthrough_demo.c" "$ROOT/fs/passthrough.c" "$ROOT/fs/uring.c" -lpthread \
 	-o "$DEMO" $(pkg-config --libs fuse3) 2>"$T/build.log"; then
 	fail "build: $(cat "$T/build.log")"
 	finish

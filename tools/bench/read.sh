@@ -51,7 +51,11 @@
 #   BENCH_NATIVE_RUNS=3   native ext4 runs every pass this many times and
 #                         uses the run with the median time (it is the
 #                         denominator of every ratio, and cheap)
-#   BENCH_SYSTEMS="native squashfuse squashfuse_ll folio folio-pt"
+#   BENCH_SYSTEMS="native squashfuse squashfuse_ll folio folio-pt folio-uring"
+#                         folio-uring mounts with -o uring (FUSE over
+#                         io_uring); the bench turns the fuse module's
+#                         enable_uring parameter on for the run and back
+#                         after (root only)
 #                         which systems to run (native is always run)
 #   BENCH_DIR=/tmp        where the work dir is made (needs ~3.5x the data)
 #   BENCH_KEEP=1          keep the work dir
@@ -73,7 +77,7 @@ BIG_N=${BENCH_BIG_N:-200}
 FLAT_N=${BENCH_FLAT_N:-100000}
 REPS=${BENCH_REPS:-1}
 read -r -a SQFS_OPTS <<<"${BENCH_SQFS_OPTS--noI -noD -noF -noX}"
-SYSTEMS_IN=${BENCH_SYSTEMS:-native squashfuse squashfuse_ll folio folio-pt}
+SYSTEMS_IN=${BENCH_SYSTEMS:-native squashfuse squashfuse_ll folio folio-pt folio-uring}
 BIG_BYTES=$((5 * 1024 * 1024))
 FLAT_MIN=200
 FLAT_MAX=2000
@@ -110,10 +114,10 @@ for v in GENIMAGES GENFILES READFILES; do
 done
 
 declare -A NAME=([native]="ext4 (native)" [squashfuse]=squashfuse [squashfuse_ll]=squashfuse_ll
-	[folio]=folio [folio-pt]="folio -o passthrough")
+	[folio]=folio [folio-pt]="folio -o passthrough" [folio-uring]="folio -o uring")
 SYSTEMS=(native)
 for s in $SYSTEMS_IN; do
-	[ -n "${NAME[$s]:-}" ] || die "unknown system '$s' in BENCH_SYSTEMS (native squashfuse squashfuse_ll folio folio-pt)"
+	[ -n "${NAME[$s]:-}" ] || die "unknown system '$s' in BENCH_SYSTEMS (native squashfuse squashfuse_ll folio folio-pt folio-uring)"
 	[ "$s" = native ] || SYSTEMS+=("$s")
 done
 has() { # SYSTEM: is it being run?
@@ -122,7 +126,15 @@ has() { # SYSTEM: is it being run?
 	return 1
 }
 USE_FOLIO=0 USE_SQFS=0
-if has folio || has folio-pt; then USE_FOLIO=1; fi
+if has folio || has folio-pt || has folio-uring; then USE_FOLIO=1; fi
+URING_PARAM=/sys/module/fuse/parameters/enable_uring
+URING_WAS=
+if has folio-uring; then
+	[ -w "$URING_PARAM" ] ||
+		die "folio-uring needs $URING_PARAM (Linux 6.14+, root); leave it out of BENCH_SYSTEMS"
+	URING_WAS=$(cat "$URING_PARAM")
+	echo Y >"$URING_PARAM" || die "cannot turn on $URING_PARAM"
+fi
 if has squashfuse || has squashfuse_ll; then USE_SQFS=1; fi
 
 for t in mountpoint fusermount3; do
@@ -190,10 +202,13 @@ mkdir -p "$WORK/mnt" "$WORK/sqfs" "$WORK/folio" "$LISTS"
 
 declare -A PID=() # foreground FUSE daemons this script started, by system
 PT_LOG=()         # foliofs's passthrough summary after every folio-pt mount
+UR_LOG=()         # and its io_uring summary after every folio-uring mount
 
 # Unmount everything under $WORK/mnt (deepest first), then end our daemons.
 bench_cleanup_hook() {
 	local mp s
+	# the fuse module's enable_uring goes back to what it was
+	[ -n "${URING_WAS:-}" ] && echo "$URING_WAS" >"$URING_PARAM" 2>/dev/null
 	[ -n "${WORK:-}" ] || return 0
 	awk -v p="$WORK/mnt/" 'index($2, p) == 1 { print $2 }' /proc/self/mounts | sort -r |
 		while read -r mp; do
@@ -273,7 +288,7 @@ warm() {
 	case $1 in
 	native) "$READFILES" -j 2 --no-hash "$DATA" >/dev/null ;;
 	squashfuse | squashfuse_ll) cat "$IMG" >/dev/null ;;
-	folio | folio-pt) "$READFILES" -j 2 --no-hash "$REPO/objects" "$REPO/git" >/dev/null ;;
+	folio | folio-pt | folio-uring) "$READFILES" -j 2 --no-hash "$REPO/objects" "$REPO/git" >/dev/null ;;
 	esac
 }
 
@@ -283,7 +298,7 @@ resident() {
 	case $1 in
 	native) what=("$DATA") ;;
 	squashfuse | squashfuse_ll) what=("$IMG") ;;
-	folio | folio-pt) what=("$REPO/objects" "$REPO/git") ;;
+	folio | folio-pt | folio-uring) what=("$REPO/objects" "$REPO/git") ;;
 	esac
 	find "${what[@]}" -type f -print0 | xargs -0 -r fincore -b -n -r -o RES,SIZE 2>/dev/null |
 		awk '{ r += ($1 < $2 ? $1 : $2); s += $2 } END { printf "%.1f", s ? 100 * r / s : 0 }'
@@ -317,10 +332,11 @@ mount_fresh() {
 		wait_mounted "$m" "$s" "${PID[$s]}"
 		ROOT=$m
 		;;
-	folio | folio-pt)
+	folio | folio-pt | folio-uring)
 		mkdir -p "$m"
 		local opt=()
 		[ "$s" = folio-pt ] && opt=(-o passthrough)
+		[ "$s" = folio-uring ] && opt=(-o uring)
 		"$FOLIO" mount "$REPO" "$m" "${opt[@]}" >>"$WORK/log/mount_$s.log" 2>&1 ||
 			die "${NAME[$s]} mount failed: $(tail -n 5 "$WORK/log/mount_$s.log")"
 		wait_mounted "$m" "$s"
@@ -351,7 +367,7 @@ unmount() { # SYSTEM
 		wait "${PID[$s]}" || true
 		unset "PID[$s]"
 		;;
-	folio | folio-pt)
+	folio | folio-pt | folio-uring)
 		"$FOLIO" umount "$m" >>"$WORK/log/mount_$s.log" 2>&1 || fusermount3 -u "$m" ||
 			die "could not unmount $m"
 		# The daemon is not our child: wait (up to 10 s) until it is gone.
@@ -363,6 +379,10 @@ unmount() { # SYSTEM
 		if [ "$s" = folio-pt ]; then
 			PT_LINE=$(grep -o 'passthrough: .*' "$REPO/cache/foliofs.log" 2>/dev/null | tail -n 1 || true)
 			PT_LOG+=("${PT_LINE:-no passthrough summary in REPO/cache/foliofs.log}")
+		fi
+		if [ "$s" = folio-uring ]; then
+			UR_LINE=$(grep -o 'io_uring: [0-9]* requests served.*' "$REPO/cache/foliofs.log" 2>/dev/null | tail -n 1 || true)
+			UR_LOG+=("${UR_LINE:-no io_uring summary in REPO/cache/foliofs.log}")
 		fi
 		;;
 	esac
@@ -456,7 +476,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 				RESIDENT[$s]=$r
 			fi
 			mount_fresh "$s"
-			if [ "$s" = folio ] || [ "$s" = folio-pt ]; then
+			if [ "$s" = folio ] || [ "$s" = folio-pt ] || [ "$s" = folio-uring ]; then
 				[ -d "$ROOT" ] || die "${NAME[$s]}: $ROOT is not a folder"
 			fi
 			# shellcheck disable=SC2086
@@ -582,6 +602,11 @@ echo "== small/: read all $FLAT_N files once after the listing, 8 threads (infor
 table '%-21s %9s %9s\n' "$FHEAD" "${FROWS[@]}"
 echo
 echo "page cache residency of the backing files right before each fresh mount, lowest seen:$(for s in "${SYSTEMS[@]}"; do printf ' %s %s%%;' "${NAME[$s]}" "${RESIDENT[$s]}"; done | sed 's/;$//')"
+if has folio-uring; then
+	echo "foliofs -o uring, over its ${#UR_LOG[@]} mounts: $(printf '%s\n' "${UR_LOG[@]}" |
+		awk '/^io_uring: [0-9]+ requests served/ { r += $2; next } { u++ }
+		END { printf "%.0f requests served through io_uring queues", r; if (u) printf ", %d mounts without a summary", u }')"
+fi
 if has folio-pt; then
 	echo "foliofs -o passthrough, over its ${#PT_LOG[@]} mounts: $(printf '%s\n' "${PT_LOG[@]}" |
 		awk '/^passthrough: [0-9]+ opens passed through, [0-9]+ plain/ { p += $2; n += $6; next } { u++ }
@@ -598,7 +623,7 @@ fi
 
 verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
 FOLIO_SYS=()
-for s in folio folio-pt; do has "$s" && FOLIO_SYS+=("$s"); done
+for s in folio folio-pt folio-uring; do has "$s" && FOLIO_SYS+=("$s"); done
 CRIT=()
 if [ ${#FOLIO_SYS[@]} -gt 0 ]; then
 	REF=${FOLIO_SYS[0]} # the default mode when it was run
@@ -696,6 +721,8 @@ if [ "$USE_SQFS" = 1 ]; then
 fi
 [ "$USE_FOLIO" = 1 ] && versions="$versions, $("$FOLIO" --version 2>/dev/null || echo "folio (unknown version)")"
 
+FOLIO_MODES=$(for s in folio folio-pt folio-uring; do if has "$s"; then printf '%s, ' "${NAME[$s]}"; fi; done | sed 's/, $//')
+SQFS_SYS=$(for s in squashfuse squashfuse_ll; do if has "$s"; then printf '%s and ' "$s"; fi; done | sed 's/ and $//')
 echo
 echo "----- 8< ----- markdown for docs/benchmarks.md -----"
 cat <<EOF
@@ -709,8 +736,8 @@ $(bench_env_md)
 One dataset version: images/ with $SMALL_N JPEGs of ~100 KB ($(mb "$IMG_BYTES") MB), big/ with
 $BIG_N files of 5 MiB of random bytes ($(mb "$BIG_TOTAL") MB), small/ with $FLAT_N text files of
 $FLAT_MIN-$FLAT_MAX bytes. Systems: the files on native ext4; folio's FUSE mount of
-the version (MNT/commits/<id>/), default mode and \`-o passthrough\`; squashfuse and
-squashfuse_ll on a \`mksquashfs\` image made $SQFS_DESC.
+the version (MNT/commits/<id>/) in the modes $FOLIO_MODES; $SQFS_SYS on a
+\`mksquashfs\` image made $SQFS_DESC.
 Every file is read once (open, read 256 KiB at a time, close) in the same shuffled
 order on every system, by 1 or 8 threads. *cold* is the first pass right after a
 fresh mount (the daemon's and the kernel's FUSE caches empty, the backing files in

@@ -54,7 +54,9 @@ const char *const usage_mount =
 	"Options:\n"
 	"  -f               stay in the foreground (log to stderr; Ctrl-C unmounts)\n"
 	"  -o OPTIONS       allow_other, passthrough (kernel reads object files\n"
-	"                   directly; Linux 6.9+, root), debug\n";
+	"                   directly; Linux 6.9+, root), uring (requests through\n"
+	"                   per-CPU io_uring queues; Linux 6.14+, root, fuse module\n"
+	"                   parameter enable_uring=Y), debug\n";
 
 int cmd_mount(cli *c);
 int cmd_mount(cli *c)

@@ -31,6 +31,7 @@
 
 #include "../../fs/fs.h"
 #include "../../fs/passthrough.h"
+#include "../../fs/uring.h"
 
 static const char usage[] =
 	"usage: foliofs [-f] [-d] [-o OPTIONS] REPO MOUNTPOINT\n"
@@ -45,12 +46,15 @@ static const char usage[] =
 	"                    /etc/fuse.conf unless root); default: only you\n"
 	"     passthrough    answer opens with the object file as a kernel\n"
 	"                    passthrough backing file (Linux 6.9+, root)\n"
+	"     uring          take requests through per-CPU io_uring queues\n"
+	"                    instead of /dev/fuse (Linux 6.14+, with the fuse\n"
+	"                    module's enable_uring parameter on)\n"
 	"     debug          as -d\n"
 	"     standard mount options (rw, ro, nosuid, nodev, noatime, ...) are\n"
 	"     accepted and ignored: versions are always read-only\n";
 
 typedef struct opts {
-	int foreground, debug, allow_other, passthrough;
+	int foreground, debug, allow_other, passthrough, uring;
 	const char *repo, *mnt;
 } opts;
 
@@ -66,6 +70,8 @@ static int parse_o(opts *o, char *list)
 			o->allow_other = known = 1;
 		else if (!strcmp(t, "passthrough"))
 			o->passthrough = known = 1;
+		else if (!strcmp(t, "uring"))
+			o->uring = known = 1;
 		else if (!strcmp(t, "debug"))
 			o->debug = known = 1;
 		else if (!strncmp(t, "fsname=", 7) || !strncmp(t, "subtype=", 8) || !strncmp(t, "x-", 2))
@@ -441,8 +447,12 @@ int main(int argc, char **argv)
 		report("foliofs: cannot mount %s (is FUSE available: /dev/fuse, fuse3 installed?)", mnt);
 		goto out;
 	}
-	if (o.passthrough && fs_passthrough_install(&f.pt, f.se_ro) < 0)
-		fs_log("passthrough unavailable: serving reads through the daemon");
+	fs_io_set_log(fs_log);
+	if ((o.passthrough || o.uring) &&
+	    fs_passthrough_install(&f.pt, f.se_ro, (o.passthrough ? FS_IO_PASSTHROUGH : 0) |
+				   (o.uring ? FS_IO_URING : 0)) < 0)
+		fs_log("%s unavailable: serving reads through /dev/fuse",
+		       o.passthrough ? "passthrough" : "io_uring");
 	loop_arg la_ro = { f.se_ro, pthread_self(), 1 }, la_head = { NULL, pthread_self(), 0 };
 	if (pthread_create(&t_ro, NULL, run_loop, &la_ro) != 0) {
 		report("foliofs: cannot start threads");
@@ -463,7 +473,8 @@ int main(int argc, char **argv)
 	}
 	have_head = 1;
 
-	fs_log("mounted %s on %s%s", repo, mnt, o.passthrough ? " (passthrough)" : "");
+	fs_log("mounted %s on %s%s%s", repo, mnt, o.passthrough ? " (passthrough)" : "",
+	       o.uring ? " (io_uring)" : "");
 	report(NULL);
 	rc = 0;
 
@@ -485,11 +496,14 @@ unmount:
 		pthread_join(t_head, NULL);
 	if (have_ro)
 		pthread_join(t_ro, NULL);
-	if (f.pt) {
+	if (f.pt && o.passthrough) {
 		unsigned long passed = 0, plain = 0;
 		fs_passthrough_stats(f.pt, &passed, &plain);
 		fs_log("passthrough: %lu opens passed through, %lu plain", passed, plain);
 	}
+	if (f.pt && o.uring)
+		fs_log("io_uring: %lu requests served through the queues",
+		       fs_passthrough_stop_uring(f.pt));
 out:
 	fs_refs_stop(&f);
 	if (f.se_head)

@@ -1,0 +1,60 @@
+#!/bin/bash
+# t_uring.sh — FUSE over io_uring (`folio mount -o uring`): with the fuse
+# module's enable_uring on, every kind of request goes through the per-CPU
+# queues and reads back the same bytes (many parallel readers included);
+# with it off, the same mount falls back to /dev/fuse and says so. The
+# parameter is put back as it was.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mountlib.sh"
+
+P=/sys/module/fuse/parameters/enable_uring
+if [ ! -w "$P" ]; then
+	echo "skip: $P is missing or not writable (FUSE over io_uring needs Linux 6.14+ and root)"
+	finish
+	exit
+fi
+was=$(cat "$P")
+cleanup_hooks+=("echo '$was' > '$P'")
+
+R=$T/repo M=$T/mnt
+mkdir -p "$T/src/sub/deeper"
+head -c 3000000 /dev/urandom > "$T/src/big.bin"
+cp "$LABELME"/bbox_detection/data_annotated/*.jpg "$T/src/"
+python3 -c 'print("compressible\n" * 100000, end="")' > "$T/src/text.txt"
+for i in $(seq 1 200); do echo "label $i" > "$T/src/sub/deeper/l$i.txt"; done
+ln -s big.bin "$T/src/link"
+folio init "$R" >/dev/null
+folio -R "$R" add "$T/src" --as ds && folio -R "$R" commit -m v1 >/dev/null && folio -R "$R" tag v1
+
+echo Y > "$P"
+check "mount -o uring" mount_repo "$R" "$M" -o uring
+check "the daemon uses the queues" grep -q 'io_uring: requests go through per-CPU io_uring queues' "$R/cache/foliofs.log"
+V=$M/tags/v1/ds
+for f in big.bin 2011_000003.jpg 2011_000025.jpg text.txt sub/deeper/l7.txt; do
+	check "$f reads back" cmp "$V/$f" "$T/src/$f"
+done
+check_eq "a listing" "$(ls "$V/sub/deeper" | wc -l)" 200
+check_eq "stat" "$(stat -c %s "$V/big.bin")" 3000000
+check_eq "readlink" "$(readlink "$V/link")" big.bin
+check_eq "find" "$(find "$M/tags/v1/" -type f | wc -l)" "$(find "$T/src" -type f | wc -l)"
+check_eq "a view" "$(find "$M/tags/v1/@where/size=gt:0/" -type f | wc -l)" "$(ls "$T"/src/*.jpg | wc -l)"
+check_exit 1 "a write is refused (EROFS)" bash -c "echo x > '$V/new.txt'"
+# many readers at once, checksummed
+( cd "$T/src" && find . -type f -print0 | xargs -0 sha256sum | sort -k2 ) > "$T/want"
+check "16 parallel readers" bash -c "cd '$V' && find . -type f -print0 | xargs -0 -P 16 -n 8 sha256sum | sort -k2 > '$T/got'"
+check "they read the same bytes" cmp "$T/got" "$T/want"
+check "HEAD works beside it" bash -c "echo x > '$M/HEAD/ds/new.txt' && '$FOLIO' -R '$R' status | grep -q new.txt"
+check "umount" folio umount "$M"
+check "requests were served through the queues" grep -qE 'io_uring: [1-9][0-9]* requests served' "$R/cache/foliofs.log"
+scan_log "$R"
+
+# With the parameter off the kernel does not offer it: plain /dev/fuse.
+echo N > "$P"
+: > "$R/cache/foliofs.log"
+check "mount -o uring with enable_uring off" mount_repo "$R" "$M" -o uring
+check "says why it is not used" grep -q 'did not offer it' "$R/cache/foliofs.log"
+check "reads still work" cmp "$V/big.bin" "$T/src/big.bin"
+check "umount" folio umount "$M"
+check "no request went through a queue" grep -q 'io_uring: 0 requests served' "$R/cache/foliofs.log"
+scan_log "$R"
+finish

@@ -49,7 +49,6 @@
 #include "uring.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
 #include <linux/io_uring.h>
@@ -301,19 +300,6 @@ struct fs_uring {
 };
 
 static _Thread_local ur_thread *ur_self;
-
-int fs_uring_enabled(void)
-{
-	char c = 'N';
-	int fd = open("/sys/module/fuse/parameters/enable_uring", O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return 0;
-	if (read(fd, &c, 1) != 1)
-		c = 'N';
-	close(fd);
-	return c == 'Y' || c == '1';
-}
 
 static int possible_cpus(void)
 {

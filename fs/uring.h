@@ -29,10 +29,6 @@ typedef void (*fs_io_log_fn)(const char *fmt, ...);
 void fs_io_set_log(fs_io_log_fn fn);
 void fs_io_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Whether the running kernel lets this daemon use it: the fuse module's
- * enable_uring parameter is on. */
-int fs_uring_enabled(void);
-
 /* Starts one queue per possible CPU, threads_per_queue threads each, on
  * the session's /dev/fuse fd, with payload buffers of payload bytes. Call
  * only after the kernel accepted an INIT reply that asked for io_uring.

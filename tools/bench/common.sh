@@ -52,6 +52,16 @@ bench_workdir() {
 	trap 'exit 143' TERM
 }
 
+# md_table HEADER ROWS...: a markdown table; cells are separated by '|'.
+md_table() { # HEADER ROWS...
+	local h=$1 r
+	shift
+	echo "| ${h//|/ | } |"
+	local sep=${h//[^|]/}
+	echo "|---${sep//|/|---}|"
+	for r in "$@"; do echo "| ${r//|/ | } |"; done
+}
+
 now_ns() {
 	date +%s%N
 }

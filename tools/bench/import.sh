@@ -355,14 +355,6 @@ envs=""
 for v in BENCH_N BENCH_CHANGE_PCT BENCH_SIZE_KB BENCH_ANNEX_J2 BENCH_REPS; do
 	[ -n "${!v:-}" ] && envs="$envs$v=${!v} "
 done
-md_table() { # HEADER ROWS...
-	local h=$1 r
-	shift
-	echo "| ${h//|/ | } |"
-	local sep=${h//[^|]/}
-	echo "|---${sep//|/|---}|"
-	for r in "$@"; do echo "| ${r//|/ | } |"; done
-}
 
 echo
 echo "----- 8< ----- markdown for docs/benchmarks.md -----"

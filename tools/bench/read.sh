@@ -707,14 +707,6 @@ envs=""
 for v in BENCH_SMALL_N BENCH_BIG_N BENCH_FLAT_N BENCH_REPS BENCH_SYSTEMS; do
 	[ -n "${!v:-}" ] && envs="$envs$v=\"${!v}\" "
 done
-md_table() { # HEADER ROWS...
-	local h=$1 r
-	shift
-	echo "| ${h//|/ | } |"
-	local sep=${h//[^|]/}
-	echo "|---${sep//|/|---}|"
-	for r in "$@"; do echo "| ${r//|/ | } |"; done
-}
 versions="fuse3 $(fusermount3 --version 2>&1 | awk '{ print $NF }')"
 if [ "$USE_SQFS" = 1 ]; then
 	versions="$versions, squashfuse $(dpkg-query -W -f='${Version}' squashfuse 2>/dev/null || squashfuse --version 2>&1 | awk 'NR == 1 { print $2 }') ($(squashfuse --version 2>&1 | awk 'NR == 1 { print $1, $2 }') reported), $(mksquashfs -version 2>&1 | awk 'NR == 1 { print $1, $3 }')"

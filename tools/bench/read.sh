@@ -51,9 +51,10 @@
 #   BENCH_NATIVE_RUNS=3   native ext4 runs every pass this many times and
 #                         uses the run with the median time (it is the
 #                         denominator of every ratio, and cheap)
-#   BENCH_SYSTEMS="native squashfuse squashfuse_ll folio folio-pt folio-uring"
+#   BENCH_SYSTEMS="native squashfuse squashfuse_ll folio folio-pt folio-uring folio-pt-uring"
 #                         folio-uring mounts with -o uring (FUSE over
-#                         io_uring); the bench turns the fuse module's
+#                         io_uring), folio-pt-uring with -o passthrough,uring;
+#                         for both the bench turns the fuse module's
 #                         enable_uring parameter on for the run and back
 #                         after (root only)
 #                         which systems to run (native is always run)
@@ -77,7 +78,8 @@ BIG_N=${BENCH_BIG_N:-200}
 FLAT_N=${BENCH_FLAT_N:-100000}
 REPS=${BENCH_REPS:-1}
 read -r -a SQFS_OPTS <<<"${BENCH_SQFS_OPTS--noI -noD -noF -noX}"
-SYSTEMS_IN=${BENCH_SYSTEMS:-native squashfuse squashfuse_ll folio folio-pt folio-uring}
+FOLIO_ALL="folio folio-pt folio-uring folio-pt-uring"
+SYSTEMS_IN=${BENCH_SYSTEMS:-native squashfuse squashfuse_ll $FOLIO_ALL}
 BIG_BYTES=$((5 * 1024 * 1024))
 FLAT_MIN=200
 FLAT_MAX=2000
@@ -114,10 +116,13 @@ for v in GENIMAGES GENFILES READFILES; do
 done
 
 declare -A NAME=([native]="ext4 (native)" [squashfuse]=squashfuse [squashfuse_ll]=squashfuse_ll
-	[folio]=folio [folio-pt]="folio -o passthrough" [folio-uring]="folio -o uring")
+	[folio]=folio [folio-pt]="folio -o passthrough" [folio-uring]="folio -o uring"
+	[folio-pt-uring]="folio -o passthrough,uring")
+# the mount options of each folio mode
+declare -A FOLIO_OPT=([folio]="" [folio-pt]=passthrough [folio-uring]=uring [folio-pt-uring]="passthrough,uring")
 SYSTEMS=(native)
 for s in $SYSTEMS_IN; do
-	[ -n "${NAME[$s]:-}" ] || die "unknown system '$s' in BENCH_SYSTEMS (native squashfuse squashfuse_ll folio folio-pt folio-uring)"
+	[ -n "${NAME[$s]:-}" ] || die "unknown system '$s' in BENCH_SYSTEMS (native squashfuse squashfuse_ll $FOLIO_ALL)"
 	[ "$s" = native ] || SYSTEMS+=("$s")
 done
 has() { # SYSTEM: is it being run?
@@ -125,13 +130,19 @@ has() { # SYSTEM: is it being run?
 	for s in "${SYSTEMS[@]}"; do [ "$s" = "$1" ] && return 0; done
 	return 1
 }
-USE_FOLIO=0 USE_SQFS=0
-if has folio || has folio-pt || has folio-uring; then USE_FOLIO=1; fi
+is_folio() { [ -n "${FOLIO_OPT[$1]+set}" ]; }
+uses_uring() { is_folio "$1" && [[ ${FOLIO_OPT[$1]} == *uring* ]]; }
+uses_pt() { is_folio "$1" && [[ ${FOLIO_OPT[$1]} == passthrough* ]]; }
+USE_FOLIO=0 USE_SQFS=0 USE_URING=0
+for s in "${SYSTEMS[@]}"; do
+	is_folio "$s" && USE_FOLIO=1
+	uses_uring "$s" && USE_URING=1
+done
 URING_PARAM=/sys/module/fuse/parameters/enable_uring
 URING_WAS=
-if has folio-uring; then
+if [ "$USE_URING" = 1 ]; then
 	[ -w "$URING_PARAM" ] ||
-		die "folio-uring needs $URING_PARAM (Linux 6.14+, root); leave it out of BENCH_SYSTEMS"
+		die "folio-uring and folio-pt-uring need $URING_PARAM (Linux 6.14+, root); leave them out of BENCH_SYSTEMS"
 	URING_WAS=$(cat "$URING_PARAM")
 	echo Y >"$URING_PARAM" || die "cannot turn on $URING_PARAM"
 fi
@@ -201,8 +212,8 @@ LISTS=$WORK/lists
 mkdir -p "$WORK/mnt" "$WORK/sqfs" "$WORK/folio" "$LISTS"
 
 declare -A PID=() # foreground FUSE daemons this script started, by system
-PT_LOG=()         # foliofs's passthrough summary after every folio-pt mount
-UR_LOG=()         # and its io_uring summary after every folio-uring mount
+PT_LOG=()         # foliofs's passthrough summary after every passthrough mount
+UR_LOG=()         # and its io_uring summary after every io_uring mount
 
 # Unmount everything under $WORK/mnt (deepest first), then end our daemons.
 bench_cleanup_hook() {
@@ -288,7 +299,7 @@ warm() {
 	case $1 in
 	native) "$READFILES" -j 2 --no-hash "$DATA" >/dev/null ;;
 	squashfuse | squashfuse_ll) cat "$IMG" >/dev/null ;;
-	folio | folio-pt | folio-uring) "$READFILES" -j 2 --no-hash "$REPO/objects" "$REPO/git" >/dev/null ;;
+	folio*) "$READFILES" -j 2 --no-hash "$REPO/objects" "$REPO/git" >/dev/null ;;
 	esac
 }
 
@@ -298,7 +309,7 @@ resident() {
 	case $1 in
 	native) what=("$DATA") ;;
 	squashfuse | squashfuse_ll) what=("$IMG") ;;
-	folio | folio-pt | folio-uring) what=("$REPO/objects" "$REPO/git") ;;
+	folio*) what=("$REPO/objects" "$REPO/git") ;;
 	esac
 	find "${what[@]}" -type f -print0 | xargs -0 -r fincore -b -n -r -o RES,SIZE 2>/dev/null |
 		awk '{ r += ($1 < $2 ? $1 : $2); s += $2 } END { printf "%.1f", s ? 100 * r / s : 0 }'
@@ -332,11 +343,10 @@ mount_fresh() {
 		wait_mounted "$m" "$s" "${PID[$s]}"
 		ROOT=$m
 		;;
-	folio | folio-pt | folio-uring)
+	folio*)
 		mkdir -p "$m"
 		local opt=()
-		[ "$s" = folio-pt ] && opt=(-o passthrough)
-		[ "$s" = folio-uring ] && opt=(-o uring)
+		[ -n "${FOLIO_OPT[$s]}" ] && opt=(-o "${FOLIO_OPT[$s]}")
 		"$FOLIO" mount "$REPO" "$m" "${opt[@]}" >>"$WORK/log/mount_$s.log" 2>&1 ||
 			die "${NAME[$s]} mount failed: $(tail -n 5 "$WORK/log/mount_$s.log")"
 		wait_mounted "$m" "$s"
@@ -367,7 +377,7 @@ unmount() { # SYSTEM
 		wait "${PID[$s]}" || true
 		unset "PID[$s]"
 		;;
-	folio | folio-pt | folio-uring)
+	folio*)
 		"$FOLIO" umount "$m" >>"$WORK/log/mount_$s.log" 2>&1 || fusermount3 -u "$m" ||
 			die "could not unmount $m"
 		# The daemon is not our child: wait (up to 10 s) until it is gone.
@@ -376,11 +386,11 @@ unmount() { # SYSTEM
 			sleep 0.05
 		done
 		# Its last words say how many opens went through passthrough.
-		if [ "$s" = folio-pt ]; then
+		if uses_pt "$s"; then
 			PT_LINE=$(grep -o 'passthrough: .*' "$REPO/cache/foliofs.log" 2>/dev/null | tail -n 1 || true)
 			PT_LOG+=("${PT_LINE:-no passthrough summary in REPO/cache/foliofs.log}")
 		fi
-		if [ "$s" = folio-uring ]; then
+		if uses_uring "$s"; then
 			UR_LINE=$(grep -o 'io_uring: [0-9]* requests served.*' "$REPO/cache/foliofs.log" 2>/dev/null | tail -n 1 || true)
 			UR_LOG+=("${UR_LINE:-no io_uring summary in REPO/cache/foliofs.log}")
 		fi
@@ -476,7 +486,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 				RESIDENT[$s]=$r
 			fi
 			mount_fresh "$s"
-			if [ "$s" = folio ] || [ "$s" = folio-pt ] || [ "$s" = folio-uring ]; then
+			if is_folio "$s"; then
 				[ -d "$ROOT" ] || die "${NAME[$s]}: $ROOT is not a folder"
 			fi
 			# shellcheck disable=SC2086
@@ -602,13 +612,13 @@ echo "== small/: read all $FLAT_N files once after the listing, 8 threads (infor
 table '%-21s %9s %9s\n' "$FHEAD" "${FROWS[@]}"
 echo
 echo "page cache residency of the backing files right before each fresh mount, lowest seen:$(for s in "${SYSTEMS[@]}"; do printf ' %s %s%%;' "${NAME[$s]}" "${RESIDENT[$s]}"; done | sed 's/;$//')"
-if has folio-uring; then
-	echo "foliofs -o uring, over its ${#UR_LOG[@]} mounts: $(printf '%s\n' "${UR_LOG[@]}" |
+if [ ${#UR_LOG[@]} -gt 0 ]; then
+	echo "foliofs with io_uring, over its ${#UR_LOG[@]} mounts: $(printf '%s\n' "${UR_LOG[@]}" |
 		awk '/^io_uring: [0-9]+ requests served/ { r += $2; next } { u++ }
 		END { printf "%.0f requests served through io_uring queues", r; if (u) printf ", %d mounts without a summary", u }')"
 fi
-if has folio-pt; then
-	echo "foliofs -o passthrough, over its ${#PT_LOG[@]} mounts: $(printf '%s\n' "${PT_LOG[@]}" |
+if [ ${#PT_LOG[@]} -gt 0 ]; then
+	echo "foliofs with passthrough, over its ${#PT_LOG[@]} mounts: $(printf '%s\n' "${PT_LOG[@]}" |
 		awk '/^passthrough: [0-9]+ opens passed through, [0-9]+ plain/ { p += $2; n += $6; next } { u++ }
 		END { printf "%.0f opens passed through, %.0f plain", p, n; if (u) printf ", %d mounts without a summary", u }')"
 fi
@@ -623,7 +633,7 @@ fi
 
 verdict() { if awk "BEGIN { exit !($1) }"; then echo PASS; else echo FAIL; fi; }
 FOLIO_SYS=()
-for s in folio folio-pt folio-uring; do has "$s" && FOLIO_SYS+=("$s"); done
+for s in $FOLIO_ALL; do has "$s" && FOLIO_SYS+=("$s"); done
 CRIT=()
 if [ ${#FOLIO_SYS[@]} -gt 0 ]; then
 	REF=${FOLIO_SYS[0]} # the default mode when it was run
@@ -689,6 +699,30 @@ if [ ${#FOLIO_SYS[@]} -gt 0 ]; then
 			fi
 		done
 	done
+	# Each mode on its own: which of the ten ratio targets it meets.
+	for s in "${FOLIO_SYS[@]}"; do
+		miss=() n=0
+		for j in 1 8; do
+			n=$((n + 2))
+			r=${RATIO[$s|images|$j|warm]}
+			awk "BEGIN { exit !($r < $NEED_WARM_SMALL) }" && miss+=("images -j$j warm $(fmt 2 "$r")x")
+			r=${RATIO[$s|big|$j|warm]}
+			awk "BEGIN { exit !($r < $NEED_BIG) }" && miss+=("big -j$j warm $(fmt 2 "$r")x")
+			for set in images big; do
+				n=$((n + 1))
+				r=${RATIO[$s|$set|$j|cold]}
+				awk "BEGIN { exit !($r < $NEED_COLD) }" && miss+=("$set -j$j cold $(fmt 2 "$r")x")
+			done
+		done
+		n=$((n + 2))
+		r=${LRATIO[$s|cold]}
+		awk "BEGIN { exit !($r > $NEED_LS1) }" && miss+=("ls+stat cold $(fmt 2 "$r")x")
+		r=${LRATIO[$s|warm]}
+		awk "BEGIN { exit !($r > $NEED_LS2) }" && miss+=("ls+stat warm $(fmt 2 "$r")x")
+		line="${NAME[$s]} alone meets $((n - ${#miss[@]}))/$n ratio targets"
+		[ ${#miss[@]} -eq 0 ] || line="$line; misses: $(printf '%s, ' "${miss[@]}" | sed 's/, $//')"
+		CRIT+=("INFO $line")
+	done
 	echo
 	echo "targets (checked on ${NAME[$REF]}; [best mode] is the best folio mode for that figure):"
 	printf '%s\n' "${CRIT[@]}"
@@ -713,7 +747,7 @@ if [ "$USE_SQFS" = 1 ]; then
 fi
 [ "$USE_FOLIO" = 1 ] && versions="$versions, $("$FOLIO" --version 2>/dev/null || echo "folio (unknown version)")"
 
-FOLIO_MODES=$(for s in folio folio-pt folio-uring; do if has "$s"; then printf '%s, ' "${NAME[$s]}"; fi; done | sed 's/, $//')
+FOLIO_MODES=$(for s in $FOLIO_ALL; do if has "$s"; then printf '%s, ' "${NAME[$s]}"; fi; done | sed 's/, $//')
 SQFS_SYS=$(for s in squashfuse squashfuse_ll; do if has "$s"; then printf '%s and ' "$s"; fi; done | sed 's/ and $//')
 echo
 echo "----- 8< ----- markdown for docs/benchmarks.md -----"

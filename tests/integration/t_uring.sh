@@ -1,8 +1,8 @@
 #!/bin/bash
 # t_uring.sh — FUSE over io_uring (`folio mount -o uring`): with the fuse
 # module's enable_uring on, every kind of request goes through the per-CPU
-# queues and reads back the same bytes (many parallel readers included);
-# with it off, the same mount falls back to /dev/fuse and says so. The
+# queues and reads back the same bytes (many parallel readers included),
+# alone and with -o passthrough; with it off, the same mount falls back to /dev/fuse and says so. The
 # parameter is put back as it was.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mountlib.sh"
@@ -46,6 +46,18 @@ check "they read the same bytes" cmp "$T/got" "$T/want"
 check "HEAD works beside it" bash -c "echo x > '$M/HEAD/ds/new.txt' && '$FOLIO' -R '$R' status | grep -q new.txt"
 check "umount" folio umount "$M"
 check "requests were served through the queues" grep -qE 'io_uring: [1-9][0-9]* requests served' "$R/cache/foliofs.log"
+scan_log "$R"
+
+# Both at once: opens go through the queues and name the object file as
+# the backing file, so the kernel reads the store itself.
+: > "$R/cache/foliofs.log"
+check "mount -o passthrough,uring" mount_repo "$R" "$M" -o passthrough,uring
+check "the daemon uses the queues with passthrough" grep -q 'io_uring: requests go through per-CPU io_uring queues' "$R/cache/foliofs.log"
+check "16 parallel readers with passthrough" bash -c "cd '$V' && find . -type f -print0 | xargs -0 -P 16 -n 8 sha256sum | sort -k2 > '$T/got2'"
+check "they read the same bytes with passthrough" cmp "$T/got2" "$T/want"
+check "umount" folio umount "$M"
+check "requests were served through the queues with passthrough" grep -qE 'io_uring: [1-9][0-9]* requests served' "$R/cache/foliofs.log"
+check "opens were passed through" grep -qE 'passthrough: [1-9][0-9]* opens passed through, 0 plain' "$R/cache/foliofs.log"
 scan_log "$R"
 
 # With the parameter off the kernel does not offer it: plain /dev/fuse.

@@ -56,7 +56,9 @@ const char *const usage_mount =
 	"  -o OPTIONS       allow_other, passthrough (kernel reads object files\n"
 	"                   directly; Linux 6.9+, root), uring (requests through\n"
 	"                   per-CPU io_uring queues; Linux 6.14+, root, fuse module\n"
-	"                   parameter enable_uring=Y), debug\n";
+	"                   parameter enable_uring=Y), debug. The default suits many\n"
+	"                   epochs over small files; -o passthrough,uring a first\n"
+	"                   pass with many readers, or big files (docs/mount.md)\n";
 
 int cmd_mount(cli *c);
 int cmd_mount(cli *c)

@@ -94,4 +94,14 @@ int folio_path_is_image(const char *path);
 int folio_repo_content_cb(void **out, size_t *len, const folio_entry *e,
 			  void *payload);
 
+/* Whether one line of /proc/self/mountinfo is a folio mount (type
+ * fuse.foliofs, source "folio:REPO") on exactly the path mnt; if so and
+ * repo is non-NULL, REPO goes there (0 if it does not fit in len). The
+ * kernel's octal escapes (\040 for a space) are undone in both. */
+int folio_mountinfo_match(const char *line, const char *mnt, char *repo, size_t len);
+
+/* The same over this process's mount table: 1 if found, 0 if not, -errno
+ * if /proc/self/mountinfo cannot be read. */
+int folio_mount_find(const char *mnt, char *repo, size_t len);
+
 #endif

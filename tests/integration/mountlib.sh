@@ -10,11 +10,15 @@ FOLIOFS=$(dirname "$FOLIO")/foliofs
 # mount table rather than stat()ing, because a mount whose daemon was killed
 # answers stat with ENOTCONN and so looks like no mount to mountpoint(1).
 force_unmount() {
-	local m p
+	local m p _
 	m=$(realpath -m "$1")
-	awk -v m="$m" '$5 == m || index($5, m "/") == 1 { print length($5) " " $5 }' /proc/self/mountinfo |
-		sort -rn | cut -d' ' -f2- |
-		while read -r p; do umount -l "$p" 2>/dev/null || fusermount3 -uz "$p" 2>/dev/null; done
+	# field 5 is the mount point with \040 for a space (and \011, \012,
+	# \134): \0NNN is what printf %b reads as octal
+	while read -r _ _ _ _ p _; do
+		printf -v p '%b' "${p//\\/\\0}"
+		if [ "$p" = "$m" ] || [[ $p == "$m/"* ]]; then echo "${#p} $p"; fi
+	done </proc/self/mountinfo | sort -rn | cut -d' ' -f2- |
+		while IFS= read -r p; do umount -l "$p" 2>/dev/null || fusermount3 -uz "$p" 2>/dev/null; done
 	return 0
 }
 

@@ -137,5 +137,16 @@ if [ "$(id -u)" = 0 ]; then
 		check "umount" folio umount "$T/m5"
 	fi
 fi
+# Paths with a space and a comma: the repository (it names the mount's
+# source, which libfuse splits at commas) and the mount point (the kernel's
+# mount table writes a space as \040), for mount, reads and umount.
+R2="$T/a repo, too" M2="$T/mount point"
+cp -r "$R" "$R2"
+check "mount a repository whose path has a space and a comma" mount_repo "$R2" "$M2"
+check "reads through it" cmp "$M2/tags/v1/ds/big.bin" "$SRC/big.bin"
+check "the mount names its repository" grep -qF 'folio:'"$T"'/a\040repo,\040too ' /proc/self/mountinfo
+check "umount at a path with a space" folio umount "$M2"
+check "and it is gone" bash -c "! mountpoint -q '$M2'"
+scan_log "$R2"
 scan_log "$R"
 finish

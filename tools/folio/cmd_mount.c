@@ -154,27 +154,6 @@ const char *const usage_umount =
 	"  -l, --lazy   detach even if files are open (they keep working until\n"
 	"               closed; the daemon exits after)\n";
 
-/* The repository mounted at mnt, from the mount's source "folio:REPO". */
-static int mounted_repo(char *out, size_t len, const char *mnt)
-{
-	FILE *f = fopen("/proc/self/mounts", "re");
-	char line[8192];
-	int found = 0;
-
-	if (!f)
-		return 0;
-	while (!found && fgets(line, sizeof line, f)) {
-		char src[4200], dir[4200], type[64];
-		if (sscanf(line, "%4199s %4199s %63s", src, dir, type) == 3 &&
-		    !strcmp(dir, mnt) && !strcmp(type, "fuse.foliofs") && !strncmp(src, "folio:", 6)) {
-			snprintf(out, len, "%s", src + 6);
-			found = 1;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 /* Waits (up to 10 s) until the daemon has exited: it holds
  * REPO/mount.lock while it runs. */
 static void wait_daemon(const char *repo)
@@ -297,8 +276,7 @@ int cmd_umount(cli *c)
 	}
 	free(pos);
 	char repo[4200];
-	int have_repo = mounted_repo(repo, sizeof repo, mnt);
-	if (!have_repo) {
+	if (folio_mount_find(mnt, repo, sizeof repo) <= 0) {
 		rc = folio_error_set(FOLIO_ENOTFOUND, "%s is not a folio mount", mnt);
 		return cli_fail(rc);
 	}

@@ -29,6 +29,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "folio/repo.h"
+
 #include "../../fs/fs.h"
 #include "../../fs/passthrough.h"
 #include "../../fs/uring.h"
@@ -150,44 +152,13 @@ static void report(const char *fmt, ...)
 
 static int mount_lock_fd = -1;
 
-/* Whether a folio mount sits on mnt already (/proc/self/mountinfo: the
- * mount point is field 5, octal-escaped; the type follows " - "). A mount
- * whose daemon was killed may still answer stat() from cached attributes
- * and give an empty listing, so asking the folder is not enough. */
-static int folio_mounted_on(const char *mnt)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192];
-	int found = 0;
-
-	while (f && !found && fgets(line, sizeof line, f)) {
-		char point[4200], *dash = strstr(line, " - ");
-		int n = 0;
-		if (!dash || sscanf(line, "%*s %*s %*s %*s %4199s%n", point, &n) != 1)
-			continue;
-		char *w = point;
-		for (char *r = point; *r; r++) {
-			if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-			    r[3] >= '0' && r[3] <= '7') {
-				*w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-				r += 3;
-			} else {
-				*w++ = *r;
-			}
-		}
-		*w = '\0';
-		found = !strcmp(point, mnt) && !strncmp(dash + 3, "fuse.foliofs ", 13);
-	}
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static int check_mountpoint(const char *mnt)
 {
 	struct stat st;
 
-	if (folio_mounted_on(mnt)) {
+	/* a mount whose daemon was killed may still answer stat() from cached
+	 * attributes and give an empty listing: ask the mount table */
+	if (folio_mount_find(mnt, NULL, 0) > 0) {
 		report("foliofs: %s is a folio mount already; if its daemon has died (its files "
 		       "say \"Transport endpoint is not connected\"), run `folio umount %s` first",
 		       mnt, mnt);
@@ -300,9 +271,19 @@ static void *run_loop(void *p)
 static struct fuse_session *new_session(fs *f, const struct fuse_lowlevel_ops *ops, size_t size,
 					const char *extra)
 {
-	char o[PATH_MAX + 256];
+	char o[2 * PATH_MAX + 256], name[2 * PATH_MAX];
+	size_t n = 0;
+
+	/* libfuse splits options at commas; a backslash keeps one (or
+	 * itself) in the value, so a repository may have either in its path */
+	for (const char *p = f->repo_path; *p && n + 2 < sizeof name; p++) {
+		if (*p == ',' || *p == '\\')
+			name[n++] = '\\';
+		name[n++] = *p;
+	}
+	name[n] = '\0';
 	snprintf(o, sizeof o, "default_permissions,fsname=folio:%s,subtype=foliofs%s%s",
-		 f->repo_path, f->debug > 1 ? ",debug" : "", extra);
+		 name, f->debug > 1 ? ",debug" : "", extra);
 	char *argv[] = { "foliofs", "-o", o, NULL };
 	struct fuse_args args = FUSE_ARGS_INIT(3, argv);
 	struct fuse_session *se = fuse_session_new(&args, ops, size, f);

@@ -232,3 +232,59 @@ Test(diff, mode_change_is_a_modification)
 	folio_tree_free(&a);
 	folio_tree_free(&b);
 }
+
+/* Lines as the kernel writes them in /proc/self/mountinfo. */
+Test(mounts, finds_a_folio_mount_and_its_repository)
+{
+	char repo[64];
+	const char *l = "41 29 0:52 / /mnt/data rw,nosuid,nodev shared:7 - fuse.foliofs "
+	                "folio:/srv/repo rw,user_id=0,group_id=0,default_permissions\n";
+	cr_expect_eq(folio_mountinfo_match(l, "/mnt/data", repo, sizeof repo), 1);
+	cr_expect_str_eq(repo, "/srv/repo");
+	cr_expect_eq(folio_mountinfo_match(l, "/mnt/data", NULL, 0), 1);
+	/* no optional fields at all */
+	cr_expect_eq(folio_mountinfo_match("1 2 0:5 / /m rw - fuse.foliofs folio:/r rw",
+	                                   "/m", repo, sizeof repo), 1);
+	cr_expect_str_eq(repo, "/r");
+}
+
+Test(mounts, undoes_the_kernels_escapes)
+{
+	char repo[64];
+	const char *l = "41 29 0:52 / /mnt/my\\040data rw - fuse.foliofs "
+	                "folio:/srv/a\\040b\\134c,d rw\n";
+	cr_expect_eq(folio_mountinfo_match(l, "/mnt/my data", repo, sizeof repo), 1);
+	cr_expect_str_eq(repo, "/srv/a b\\c,d");
+	cr_expect_eq(folio_mountinfo_match(l, "/mnt/my\\040data", repo, sizeof repo), 0);
+}
+
+Test(mounts, other_mounts_and_bad_lines_do_not_match)
+{
+	char repo[8];
+	const char *ok = "41 29 0:52 / /mnt/d rw - fuse.foliofs folio:/srv/r rw\n";
+	const char *bad[] = {
+		"",
+		"\n",
+		"41 29 0:52 / /mnt/d rw - ext4 /dev/sda1 rw\n",         /* not folio */
+		"41 29 0:52 / /mnt/d rw - fuse.sshfs folio:/srv/r rw\n", /* not foliofs */
+		"41 29 0:52 / /mnt/d rw - fuse.foliofs other:/srv/r rw\n",
+		"41 29 0:52 / /mnt/d rw fuse.foliofs folio:/srv/r rw\n", /* no " - " */
+		"41 29 0:52 / /mnt/d rw - fuse.foliofs\n",               /* no source */
+		"41 29 0:52 /\n",                                          /* cut short */
+		"41 29 0:52 / /mnt/d\\0",                                  /* bad escape, short */
+		"41 29 0:52 / /mnt/dd rw - fuse.foliofs folio:/srv/r rw\n",
+		"41 29 0:52 / /mnt rw - fuse.foliofs folio:/srv/r rw\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		cr_expect_eq(folio_mountinfo_match(bad[i], "/mnt/d", repo, sizeof repo), 0,
+		             "line %zu matched", i);
+	/* a repository path too long for the caller's buffer is not a match */
+	cr_expect_eq(folio_mountinfo_match(ok, "/mnt/d", repo, 4), 0);
+	cr_expect_eq(folio_mountinfo_match(ok, "/mnt/d", repo, sizeof repo), 1);
+	cr_expect_str_eq(repo, "/srv/r");
+}
+
+Test(mounts, a_path_never_mounted_is_not_found)
+{
+	cr_expect_eq(folio_mount_find("/no/such/folio/mount", NULL, 0), 0);
+}

@@ -45,9 +45,11 @@
 #   BENCH_SMALL_N=20000   JPEGs in images/
 #   BENCH_BIG_N=200       5 MiB files in big/
 #   BENCH_FLAT_N=100000   small files in the one folder small/
-#   BENCH_REPS=1          repetitions of every measurement (a fresh mount
+#   BENCH_REPS=3          repetitions of every measurement (a fresh mount
 #                         each); the report shows the median (mean of the
-#                         two middle values for an even count) and range
+#                         two middle values for an even count) and range.
+#                         One repetition of all seven systems takes about
+#                         5 minutes on 2 vCPUs, three about 14
 #   BENCH_NATIVE_RUNS=3   native ext4 runs every pass this many times and
 #                         uses the run with the median time (it is the
 #                         denominator of every ratio, and cheap)
@@ -76,7 +78,7 @@ READFILES=${READFILES:-$BIN/readfiles}
 SMALL_N=${BENCH_SMALL_N:-20000}
 BIG_N=${BENCH_BIG_N:-200}
 FLAT_N=${BENCH_FLAT_N:-100000}
-REPS=${BENCH_REPS:-1}
+REPS=${BENCH_REPS:-3}
 read -r -a SQFS_OPTS <<<"${BENCH_SQFS_OPTS--noI -noD -noF -noX}"
 FOLIO_ALL="folio folio-pt folio-uring folio-pt-uring"
 SYSTEMS_IN=${BENCH_SYSTEMS:-native squashfuse squashfuse_ll $FOLIO_ALL}

@@ -12,11 +12,14 @@
  * the new content. A file still open for writing keeps its last saved
  * version in the stage, so a commit never sees a half-written file.
  *
- * The stage file is shared with the CLI. The daemon saves under the
- * repository lock, re-reading the file there and replaying its changes
- * (set, remove, rename) on top, so CLI changes made meanwhile are kept;
- * it notices CLI changes by the file's identity (inode, size, mtime),
- * checked at most every 200 ms.
+ * The stage is shared with the CLI. The daemon saves under the repository
+ * lock: if the stage on disk (index and journal, by inode, size and mtime)
+ * is the one it last read or wrote, its changes (set, remove, rename) are
+ * appended to the stage's journal, so a save costs the same at 100 files
+ * or 100,000; otherwise it re-reads the stage, replays its changes on top
+ * (CLI changes made meanwhile are kept) and rewrites it whole, as it does
+ * when the journal has grown to half the index. It notices CLI changes by
+ * the same identities, checked at most every 200 ms.
  *
  * Locking: one mutex (h->lock) guards the view, the node tables and every
  * node. Operations hold it throughout, including store writes and stage
@@ -57,13 +60,8 @@ typedef struct hnode {
 	struct hnode *next_ino, *next_path;
 } hnode;
 
-typedef enum { OP_SET = 1, OP_DEL, OP_REN } op_type;
-
-typedef struct op {
-	op_type type;
-	char *path, *to;
-	folio_entry e;         /* OP_SET; e.path owned by op->path */
-} op;
+/* pending changes; op->path (and op->to) are owned, e.path is unused */
+typedef folio_stage_op op;
 
 struct head {
 	fs *f;
@@ -77,7 +75,8 @@ struct head {
 	size_t nbuckets, nnodes;
 	uint64_t next_ino;
 	struct stat stage_st;  /* identity of the stage file we last saw */
-	int stage_exists;
+	struct stat journal_st;
+	int stage_exists, journal_exists;
 	double last_check;
 	unsigned data_counter;
 	char data_dir[4096];
@@ -261,18 +260,7 @@ static folio_entry *file_entry(const head *h, const char *path)
 
 static int view_set(head *h, const folio_entry *e)
 {
-	folio_entry *old = folio_tree_find(&h->view, e->path);
-
-	if (old) {
-		char *p = old->path;
-		*old = *e;
-		old->path = p;
-		return 0;
-	}
-	int rc = folio_tree_push(&h->view, e);
-	if (rc == 0)
-		folio_tree_sort(&h->view);
-	return rc < 0 ? -ENOMEM : 0;
+	return folio_tree_set(&h->view, e) < 0 ? -ENOMEM : 0;
 }
 
 static void view_del(head *h, const char *path)
@@ -284,7 +272,7 @@ static void view_del(head *h, const char *path)
 
 /* ---- pending stage changes ---- */
 
-static int op_push(head *h, op_type type, const char *path, const char *to, const folio_entry *e)
+static int op_push(head *h, folio_stage_op_type type, const char *path, const char *to, const folio_entry *e)
 {
 	if (h->nops == h->capops) {
 		size_t cap = h->capops ? h->capops * 2 : 16;
@@ -321,79 +309,77 @@ static void ops_clear(head *h)
 	h->nops = 0;
 }
 
-static int apply_ops(folio_tree *t, const op *ops, size_t n)
+static int same_file(int exists, const struct stat *st, int was, const struct stat *seen)
 {
-	for (size_t i = 0; i < n; i++) {
-		const op *o = &ops[i];
-		if (o->type == OP_SET) {
-			folio_entry *old = folio_tree_find(t, o->path);
-			if (old) {
-				char *p = old->path;
-				*old = o->e;
-				old->path = p;
-			} else {
-				if (folio_tree_push(t, &o->e) < 0)
-					return -ENOMEM;
-				folio_tree_sort(t);
-			}
-		} else if (o->type == OP_DEL) {
-			folio_entry *old = folio_tree_find(t, o->path);
-			if (old)
-				folio_tree_remove_at(t, (size_t)(old - t->v));
-		} else {
-			size_t fl = strlen(o->path);
-			for (size_t k = 0; k < t->n; k++) {
-				char *p = t->v[k].path;
-				if (strcmp(p, o->path) != 0 && !is_under(p, o->path))
-					continue;
-				size_t nl = strlen(o->to) + strlen(p + fl) + 1;
-				char *np = malloc(nl);
-				if (!np)
-					return -ENOMEM;
-				snprintf(np, nl, "%s%s", o->to, p + fl);
-				free(p);
-				t->v[k].path = np;
-			}
-			/* the target path's old entries were dropped by the caller */
-			folio_tree_sort(t);
-		}
-	}
-	return 0;
+	return exists == was && (!exists ||
+		(st->st_ino == seen->st_ino && st->st_size == seen->st_size &&
+		 st->st_mtim.tv_sec == seen->st_mtim.tv_sec &&
+		 st->st_mtim.tv_nsec == seen->st_mtim.tv_nsec));
+}
+
+/* The identity (inode, size, mtime) of the stage's index and journal. */
+static void stage_ids(head *h, int *iexists, struct stat *ist, int *jexists, struct stat *jst)
+{
+	char p[4200];
+	snprintf(p, sizeof p, "%s/stage/index", h->f->repo_path);
+	*iexists = stat(p, ist) == 0;
+	snprintf(p, sizeof p, "%s/stage/journal", h->f->repo_path);
+	*jexists = stat(p, jst) == 0;
 }
 
 static void remember_stage(head *h)
 {
-	char p[4200];
-	snprintf(p, sizeof p, "%s/stage/index", h->f->repo_path);
-	h->stage_exists = stat(p, &h->stage_st) == 0;
+	stage_ids(h, &h->stage_exists, &h->stage_st, &h->journal_exists, &h->journal_st);
 	h->last_check = now_s();
+}
+
+/* Whether the stage on disk is still the one we last read or wrote. */
+static int stage_unchanged(head *h)
+{
+	int ie, je;
+	struct stat ist, jst;
+	stage_ids(h, &ie, &ist, &je, &jst);
+	return ie && same_file(ie, &ist, h->stage_exists, &h->stage_st) &&
+	       same_file(je, &jst, h->journal_exists, &h->journal_st);
+}
+
+/* A file being written, not in the stage yet, is in the view all the
+ * same (inserted in order: no sort of the whole view). */
+static int add_placeholder(head *h, const hnode *n)
+{
+	if (folio_tree_find(&h->view, n->path))
+		return 0;
+	folio_entry e = { 0 };
+	e.path = n->path;
+	e.kind = FOLIO_ENTRY_LFS;
+	e.mode = n->mode ? n->mode : FOLIO_MODE_FILE;
+	return folio_tree_set(&h->view, &e) < 0 ? -ENOMEM : 0;
 }
 
 /* Keeps files being written visible when the view is rebuilt. */
 static int add_dirty_placeholders(head *h)
 {
 	for (size_t b = 0; b < h->nbuckets; b++)
-		for (hnode *n = h->by_ino[b]; n; n = n->next_ino) {
-			if (!n->dirty || n->unlinked || folio_tree_find(&h->view, n->path))
-				continue;
-			folio_entry e = { 0 };
-			e.path = n->path;
-			e.kind = FOLIO_ENTRY_LFS;
-			e.mode = n->mode ? n->mode : FOLIO_MODE_FILE;
-			if (folio_tree_push(&h->view, &e) < 0)
+		for (hnode *n = h->by_ino[b]; n; n = n->next_ino)
+			if (n->dirty && !n->unlinked && add_placeholder(h, n) < 0)
 				return -ENOMEM;
-		}
-	folio_tree_sort(&h->view);
 	return 0;
 }
 
-/* Writes the pending changes into the stage file (durably) under the
- * repository lock, and makes the view the result. */
+/* Writes the pending changes into the stage (durably) under the repository
+ * lock. If the stage on disk is the one we last saw, they are appended to
+ * its journal (a few hundred bytes, whatever the dataset's size) and the
+ * view, which the handlers keep, is already the result. Otherwise (the CLI
+ * changed it, or there is no stage file yet), and when the journal has
+ * grown to half the index, the stage is re-read, the changes are replayed
+ * on top and checked, and the whole stage is rewritten: the view becomes
+ * that result. */
 static int save(head *h)
 {
 	fs *f = h->f;
 	folio_tree t;
 	char base[FOLIO_COMMIT_HEXSZ + 1];
+	uint64_t jbytes = 0;
 	int rc;
 
 	if (!h->nops)
@@ -402,14 +388,21 @@ static int save(head *h)
 		fs_log("cannot save the stage: %s", folio_error_last());
 		return -fs_errno(rc);
 	}
+	if (stage_unchanged(h) &&
+	    (!h->journal_exists || (uint64_t)h->journal_st.st_size < 256 * 1024 + (uint64_t)h->stage_st.st_size / 2)) {
+		rc = folio_stage_append(f->repo, h->ops, h->nops, &jbytes);
+		if (rc == 0) {
+			ops_clear(h);
+			remember_stage(h);
+			goto out;
+		}
+		if (rc != FOLIO_ENOTFOUND)
+			goto out;
+	}
 	if ((rc = folio_stage_load(&t, base, f->repo)) < 0)
 		goto out;
-	if ((rc = apply_ops(&t, h->ops, h->nops)) < 0) {
-		folio_tree_free(&t);
-		folio_repo_unlock(f->repo);
-		return rc;
-	}
-	if ((rc = folio_tree_check_conflicts(&t)) < 0 ||
+	if ((rc = folio_stage_apply(&t, h->ops, h->nops)) < 0 ||
+	    (rc = folio_tree_check_conflicts(&t)) < 0 ||
 	    (rc = folio_stage_save(f->repo, &t, base)) < 0) {
 		folio_tree_free(&t);
 		goto out;
@@ -418,9 +411,10 @@ static int save(head *h)
 	h->view = t;
 	ops_clear(h);
 	remember_stage(h);
-	rc = add_dirty_placeholders(h);
+	if (add_dirty_placeholders(h) < 0)
+		rc = FOLIO_ENOMEM;
 out:
-	if (rc < 0 && rc != -ENOMEM) {
+	if (rc < 0) {
 		fs_log("cannot save the stage: %s", folio_error_last());
 		rc = -fs_errno(rc);
 	}
@@ -431,19 +425,17 @@ out:
 /* Re-reads the stage if the CLI changed it (at most every 200 ms). */
 static void refresh(head *h)
 {
-	char p[4200];
 	struct stat st;
 	double t = now_s();
 
 	if (t - h->last_check < 0.2)
 		return;
 	h->last_check = t;
-	snprintf(p, sizeof p, "%s/stage/index", h->f->repo_path);
-	int exists = stat(p, &st) == 0;
-	if (exists == h->stage_exists && (!exists ||
-	    (st.st_ino == h->stage_st.st_ino && st.st_size == h->stage_st.st_size &&
-	     st.st_mtim.tv_sec == h->stage_st.st_mtim.tv_sec &&
-	     st.st_mtim.tv_nsec == h->stage_st.st_mtim.tv_nsec))) {
+	int exists, jexists;
+	struct stat jst;
+	stage_ids(h, &exists, &st, &jexists, &jst);
+	if (same_file(exists, &st, h->stage_exists, &h->stage_st) &&
+	    same_file(jexists, &jst, h->journal_exists, &h->journal_st)) {
 		if (exists)
 			return;
 		/* no stage file: the stage is HEAD's tree, which moves with
@@ -458,7 +450,7 @@ static void refresh(head *h)
 		fs_log("cannot read the stage: %s", folio_error_last());
 		return;
 	}
-	if (apply_ops(&nt, h->ops, h->nops) < 0) {
+	if (folio_stage_apply(&nt, h->ops, h->nops) < 0) {
 		folio_tree_free(&nt);
 		return;
 	}
@@ -467,6 +459,9 @@ static void refresh(head *h)
 	h->stage_exists = exists;
 	if (exists)
 		h->stage_st = st;
+	h->journal_exists = jexists;
+	if (jexists)
+		h->journal_st = jst;
 	add_dirty_placeholders(h);
 	FS_LOG(h->f, "HEAD/: stage re-read, %zu files", h->view.n);
 }
@@ -664,7 +659,7 @@ static int finalize(head *h, hnode *n)
 	e.size = size;
 	e.mode = n->mode ? n->mode : FOLIO_MODE_FILE;
 	e.kind = folio_classify(n->path, size, sniff, got > 0 ? (size_t)got : 0);
-	if ((rc = op_push(h, OP_SET, n->path, NULL, &e)) == 0 && (rc = view_set(h, &e)) == 0)
+	if ((rc = op_push(h, FOLIO_STAGE_SET, n->path, NULL, &e)) == 0 && (rc = view_set(h, &e)) == 0)
 		rc = save(h);
 	folio_repo_unlock_objects(f->repo);
 	if (rc == 0)
@@ -748,8 +743,8 @@ static void h_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 			n->writers++;
 			hf->writable = 1;
 			hf->n = n;
-			add_dirty_placeholders(h);
-			rc = entry_param(h, n, &e);
+			if ((rc = add_placeholder(h, n)) == 0)
+				rc = entry_param(h, n, &e);
 		}
 	}
 	pthread_mutex_unlock(&h->lock);
@@ -892,7 +887,7 @@ static void h_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_
 			} else if (e && e->kind != FOLIO_ENTRY_LINK && e->mode != mode) {
 				folio_entry ne = *e;
 				ne.mode = mode;
-				if ((rc = op_push(h, OP_SET, e->path, NULL, &ne)) == 0) {
+				if ((rc = op_push(h, FOLIO_STAGE_SET, e->path, NULL, &ne)) == 0) {
 					e->mode = mode;
 					rc = save(h);
 				}
@@ -925,7 +920,7 @@ static void h_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 			if (n && n->dirty && n->writers == 0)
 				drop_data(n);
 			view_del(h, path);
-			if ((rc = op_push(h, OP_DEL, path, NULL, NULL)) == 0)
+			if ((rc = op_push(h, FOLIO_STAGE_DEL, path, NULL, NULL)) == 0)
 				rc = save(h);
 			if (n)
 				detach(h, n);
@@ -1064,7 +1059,7 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 	 * the data files agree about paths. */
 	if (dst_file) {
 		view_del(h, to);
-		if ((rc = op_push(h, OP_DEL, to, NULL, NULL)) < 0)
+		if ((rc = op_push(h, FOLIO_STAGE_DEL, to, NULL, NULL)) < 0)
 			goto out;
 		hnode *old = by_path(h, to);
 		if (old) {
@@ -1080,11 +1075,13 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 			h->edirs[i] = h->edirs[--h->nedirs];
 		}
 	}
-	if ((rc = op_push(h, OP_REN, from, to, NULL)) < 0)
+	if ((rc = op_push(h, FOLIO_STAGE_REN, from, to, NULL)) < 0)
 		goto out;
-	op ren = { OP_REN, from, to, { 0 } };
-	if ((rc = apply_ops(&h->view, &ren, 1)) < 0)
+	op ren = { .type = FOLIO_STAGE_REN, .path = from, .to = to };
+	if (folio_stage_apply(&h->view, &ren, 1) < 0) {
+		rc = -ENOMEM;
 		goto out;
+	}
 	size_t fl = strlen(from);
 	for (size_t i = 0; i < h->nedirs; i++)
 		if (!strcmp(h->edirs[i], from) || is_under(h->edirs[i], from)) {
@@ -1153,7 +1150,7 @@ static void h_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const
 	e.kind = FOLIO_ENTRY_LINK;
 	e.mode = FOLIO_MODE_LINK;
 	e.size = strlen(link);
-	if ((rc = op_push(h, OP_SET, path, NULL, &e)) == 0 && (rc = view_set(h, &e)) == 0)
+	if ((rc = op_push(h, FOLIO_STAGE_SET, path, NULL, &e)) == 0 && (rc = view_set(h, &e)) == 0)
 		rc = save(h);
 	folio_repo_unlock_objects(h->f->repo);
 	if (rc == 0) {

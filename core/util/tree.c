@@ -120,6 +120,33 @@ folio_entry *folio_tree_find(const folio_tree *t, const char *path)
 	return NULL;
 }
 
+int folio_tree_set(folio_tree *t, const folio_entry *e)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(t->v[mid].path, e->path);
+		if (c == 0) {
+			char *p = t->v[mid].path;
+			t->v[mid] = *e;
+			t->v[mid].path = p;
+			return 0;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	int rc = folio_tree_push(t, e);
+	if (rc < 0)
+		return rc;
+	folio_entry last = t->v[t->n - 1];
+	memmove(&t->v[lo + 1], &t->v[lo], (t->n - 1 - lo) * sizeof *t->v);
+	t->v[lo] = last;
+	return 0;
+}
+
 void folio_tree_remove_at(folio_tree *t, size_t i)
 {
 	free(t->v[i].path);

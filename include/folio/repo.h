@@ -69,6 +69,34 @@ int folio_stage_save(folio_repo *repo, const folio_tree *tree,
 int folio_stage_reset(folio_repo *repo);
 
 /*
+ * Changes to the stage, for folio_stage_apply and the journal. SET sets
+ * e (e.path == path); DEL removes the file at path; REN moves path and
+ * everything under it to `to` (what was at `to` must have been removed by
+ * an earlier DEL).
+ */
+typedef enum { FOLIO_STAGE_SET = 1, FOLIO_STAGE_DEL, FOLIO_STAGE_REN } folio_stage_op_type;
+typedef struct folio_stage_op {
+	folio_stage_op_type type;
+	char *path, *to;
+	folio_entry e;
+} folio_stage_op;
+
+/* Applies ops in order to a sorted tree, which stays sorted. */
+int folio_stage_apply(folio_tree *t, const folio_stage_op *ops, size_t n);
+
+/*
+ * Appends ops to REPO/stage/journal and syncs it, so that every later
+ * folio_stage_load replays them on top of REPO/stage/index: a change costs
+ * a few hundred bytes instead of a rewrite of the whole stage. The journal
+ * names the index it follows (the index's "id" line); a journal left from
+ * an older index is replaced, and folio_stage_save, which writes a new
+ * index, makes the journal stale. FOLIO_ENOTFOUND if there is no index
+ * with an id (no stage file yet): save the whole stage instead. The caller
+ * holds the repo lock; *bytes (if non-NULL) gets the journal's size.
+ */
+int folio_stage_append(folio_repo *repo, const folio_stage_op *ops, size_t n, uint64_t *bytes);
+
+/*
  * Checks that no path in a sorted tree is both a file and a folder
  * ("a" and "a/b"); FOLIO_EINVAL names both.
  */

@@ -53,6 +53,11 @@ void folio_tree_sort(folio_tree *t);
 /* Binary search on a sorted tree; NULL if absent. */
 folio_entry *folio_tree_find(const folio_tree *t, const char *path);
 
+/* Sets a copy of e in a sorted tree, keeping it sorted: replaces the entry
+ * with e's path (keeping its path string) or inserts one (O(n) move, no
+ * sort). */
+int folio_tree_set(folio_tree *t, const folio_entry *e);
+
 /* Removes the entry at index i (keeps order). */
 void folio_tree_remove_at(folio_tree *t, size_t i);
 

@@ -113,6 +113,24 @@ check "remount after SIGKILL" mount_repo "$R" "$M"
 for i in $(seq 1 10); do check "fsynced file $i survived" cmp "$H/ds/k$i.bin" "$T/kill/f$i"; done
 check "fsck clean after SIGKILL" folio fsck
 check "commit after SIGKILL" folio commit -m "after the crash"
+
+# Saves append to stage/journal, not a rewrite of the stage; the CLI
+# reads the journal; a commit folds it in; a line cut by a crash is
+# ignored, and the next save cuts it off.
+check "a file in HEAD (the first save after a commit writes the stage)" cp "$JPG2" "$H/ds/j0.jpg"
+check "another file" cp "$JPG1" "$H/ds/j1.jpg"
+check "is a record in the stage's journal" grep -q ' ds/j1.jpg$' "$R/stage/journal"
+check "folio status reads the journal" bash -c "\"\$FOLIO\" status | grep -q 'A ds/j1.jpg'"
+check "a commit folds it in" bash -c "\"\$FOLIO\" commit -m j1 >/dev/null && test ! -e '$R/stage/journal'"
+check "another file" cp "$JPG2" "$H/ds/j2.jpg"
+check "umount" folio umount "$M"
+printf '0badc0de + L 100644 deadbe' >> "$R/stage/journal"
+check "a cut journal line is ignored" bash -c "\"\$FOLIO\" status | grep -q 'A ds/j2.jpg'"
+check "remount" mount_repo "$R" "$M"
+check "HEAD still has the file" cmp "$H/ds/j2.jpg" "$JPG2"
+check "a save after the cut line" cp "$JPG1" "$H/ds/j3.jpg"
+check "both changes in the stage" test "$(folio status | grep -c 'A ds/j[23].jpg')" = 2
+check "fsck clean" folio fsck
 check "umount" folio umount "$M"
 check "no mount left" bash -c "! mountpoint -q '$M'"
 scan_log "$R"

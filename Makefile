@@ -43,7 +43,7 @@ UNIT_DIRS := $(sort $(dir $(wildcard tests/unit/*/*.c)))
 UNIT_BINS := $(foreach d,$(UNIT_DIRS),$(B)/tests/unit_$(notdir $(patsubst %/,%,$(d))))
 
 .PHONY: demo install all deps deps-check check check-unit check-integration check-asan \
-	bench bench-import bench-read bench-index clean lint
+	bench bench-import bench-read bench-index bench-head clean lint
 all: deps-check $(FOLIO) $(FOLIOFS)
 
 deps:
@@ -117,7 +117,7 @@ check-integration: $(FOLIO) $(FOLIOFS)
 check-asan:
 	$(MAKE) --no-print-directory check-unit check-integration CFG=asan
 
-bench: bench-import bench-read bench-index
+bench: bench-import bench-read bench-index bench-head
 
 bench-import: deps-check $(FOLIO)
 	tools/deps.sh --bench
@@ -130,6 +130,11 @@ bench-read: deps-check
 		build/release/bin/genfiles build/release/bin/readfiles build/release/bin/foliofs \
 		build/release/bin/folio
 	FOLIO=$(CURDIR)/build/release/bin/folio tools/bench/read.sh
+
+bench-head: deps-check
+	$(MAKE) --no-print-directory CFG=release build/release/bin/genfiles \
+		build/release/bin/foliofs build/release/bin/folio
+	FOLIO=$(CURDIR)/build/release/bin/folio tools/bench/head.sh
 
 bench-index: deps-check
 	$(MAKE) --no-print-directory CFG=release build/release/bin/genimages \

@@ -209,13 +209,6 @@ static void rename_node(head *h, hnode *n, const char *path)
 
 /* ---- the view ---- */
 
-static int is_under(const char *p, const char *dir)
-{
-	size_t l = strlen(dir);
-	if (l == 0)
-		return 1;
-	return strncmp(p, dir, l) == 0 && p[l] == '/';
-}
 
 static size_t lower_bound(const folio_tree *t, const char *s)
 {
@@ -246,11 +239,11 @@ static int is_dir(const head *h, const char *path)
 	if (!path[0] || edir_index(h, path) >= 0)
 		return 1;
 	for (size_t i = 0; i < h->nedirs; i++)
-		if (is_under(h->edirs[i], path))
+		if (folio_path_under(h->edirs[i], path))
 			return 1;
 	snprintf(pre, sizeof pre, "%s/", path);
 	size_t i = lower_bound(&h->view, pre);
-	return i < h->view.n && is_under(h->view.v[i].path, path);
+	return i < h->view.n && folio_path_under(h->view.v[i].path, path);
 }
 
 static folio_entry *file_entry(const head *h, const char *path)
@@ -379,7 +372,6 @@ static int save(head *h)
 	fs *f = h->f;
 	folio_tree t;
 	char base[FOLIO_COMMIT_HEXSZ + 1];
-	uint64_t jbytes = 0;
 	int rc;
 
 	if (!h->nops)
@@ -388,9 +380,11 @@ static int save(head *h)
 		fs_log("cannot save the stage: %s", folio_error_last());
 		return -fs_errno(rc);
 	}
+	/* compact once the journal reaches half the index (plus 256 KiB, so
+	 * a small stage is not rewritten every few saves) */
 	if (stage_unchanged(h) &&
-	    (!h->journal_exists || (uint64_t)h->journal_st.st_size < 256 * 1024 + (uint64_t)h->stage_st.st_size / 2)) {
-		rc = folio_stage_append(f->repo, h->ops, h->nops, &jbytes);
+	    (!h->journal_exists || h->journal_st.st_size < 256 * 1024 + h->stage_st.st_size / 2)) {
+		rc = folio_stage_append(f->repo, h->ops, h->nops);
 		if (rc == 0) {
 			ops_clear(h);
 			remember_stage(h);
@@ -970,10 +964,10 @@ static int dir_empty(head *h, const char *path)
 	char pre[4200];
 	snprintf(pre, sizeof pre, "%s/", path);
 	size_t i = lower_bound(&h->view, pre);
-	if (i < h->view.n && is_under(h->view.v[i].path, path))
+	if (i < h->view.n && folio_path_under(h->view.v[i].path, path))
 		return 0;
 	for (size_t k = 0; k < h->nedirs; k++)
-		if (is_under(h->edirs[k], path))
+		if (folio_path_under(h->edirs[k], path))
 			return 0;
 	return 1;
 }
@@ -1035,7 +1029,7 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 	}
 	if (!strcmp(from, to))
 		goto out;
-	if (src_dir && is_under(to, from)) {
+	if (src_dir && folio_path_under(to, from)) {
 		rc = -EINVAL;
 		goto out;
 	}
@@ -1084,7 +1078,7 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 	}
 	size_t fl = strlen(from);
 	for (size_t i = 0; i < h->nedirs; i++)
-		if (!strcmp(h->edirs[i], from) || is_under(h->edirs[i], from)) {
+		if (!strcmp(h->edirs[i], from) || folio_path_under(h->edirs[i], from)) {
 			char np[4200];
 			snprintf(np, sizeof np, "%s%s", to, h->edirs[i] + fl);
 			char *d = strdup(np);
@@ -1097,7 +1091,7 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 	size_t cnt = 0;
 	for (size_t b = 0; b < h->nbuckets; b++)
 		for (hnode *n = h->by_ino[b]; n; n = n->next_ino)
-			cnt += !n->unlinked && n->path[0] && (!strcmp(n->path, from) || is_under(n->path, from));
+			cnt += !n->unlinked && n->path[0] && (!strcmp(n->path, from) || folio_path_under(n->path, from));
 	hnode **move = calloc(cnt ? cnt : 1, sizeof *move);
 	if (!move) {
 		rc = -ENOMEM;
@@ -1106,7 +1100,7 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 	cnt = 0;
 	for (size_t b = 0; b < h->nbuckets; b++)
 		for (hnode *n = h->by_ino[b]; n; n = n->next_ino)
-			if (!n->unlinked && n->path[0] && (!strcmp(n->path, from) || is_under(n->path, from)))
+			if (!n->unlinked && n->path[0] && (!strcmp(n->path, from) || folio_path_under(n->path, from)))
 				move[cnt++] = n;
 	for (size_t i = 0; i < cnt; i++) {
 		char np[4200];
@@ -1248,14 +1242,14 @@ static void h_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	 * same-prefix names, so hdir_add checks all names: fine for HEAD) */
 	for (size_t i = start; i < h->view.n && rc == 0; i++) {
 		const char *path = h->view.v[i].path;
-		if (pl && !is_under(path, p->path))
+		if (pl && !folio_path_under(path, p->path))
 			break;
 		const char *rest = path + (pl ? pl + 1 : 0);
 		const char *slash = strchr(rest, '/');
 		rc = hdir_add(d, &cap, rest, slash ? (size_t)(slash - rest) : strlen(rest));
 	}
 	for (size_t i = 0; i < h->nedirs && rc == 0; i++) {
-		if (!is_under(h->edirs[i], p->path))
+		if (!folio_path_under(h->edirs[i], p->path))
 			continue;
 		const char *rest = h->edirs[i] + (pl ? pl + 1 : 0);
 		const char *slash = strchr(rest, '/');

@@ -128,19 +128,13 @@ static uint32_t fnv1a(const char *s, size_t n)
 
 /* ---- applying changes ---- */
 
-static int is_under(const char *p, const char *dir)
-{
-	size_t n = strlen(dir);
-	return !strncmp(p, dir, n) && p[n] == '/';
-}
-
 static int apply_rename(folio_tree *t, const char *from, const char *to)
 {
 	size_t fl = strlen(from), moved = 0;
 
 	for (size_t k = 0; k < t->n; k++) {
 		char *p = t->v[k].path;
-		if (strcmp(p, from) != 0 && !is_under(p, from))
+		if (strcmp(p, from) != 0 && !folio_path_under(p, from))
 			continue;
 		size_t nl = strlen(to) + strlen(p + fl) + 1;
 		char *np = malloc(nl);
@@ -338,7 +332,7 @@ static int trim_torn_tail(int fd, off_t size)
 	return ftruncate(fd, end > 0 ? from + end : 0);
 }
 
-int folio_stage_append(folio_repo *repo, const folio_stage_op *ops, size_t n, uint64_t *bytes)
+int folio_stage_append(folio_repo *repo, const folio_stage_op *ops, size_t n)
 {
 	char ipath[4096], jpath[4096], dir[4096], id[ID_HEXSZ + 1], head[64], want[64];
 	char *buf = NULL;
@@ -412,12 +406,10 @@ int folio_stage_append(folio_repo *repo, const folio_stage_op *ops, size_t n, ui
 			goto fail;
 		off += (size_t)w;
 	}
-	if ((fresh ? fsync(fd) : fdatasync(fd)) < 0 || fstat(fd, &st) < 0)
+	if ((fresh ? fsync(fd) : fdatasync(fd)) < 0)
 		goto fail;
 	close(fd);
 	free(buf);
-	if (bytes)
-		*bytes = (uint64_t)st.st_size;
 	if (fresh) {
 		int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (dfd < 0 || fsync(dfd) < 0) {

@@ -120,6 +120,12 @@ folio_entry *folio_tree_find(const folio_tree *t, const char *path)
 	return NULL;
 }
 
+int folio_path_under(const char *path, const char *dir)
+{
+	size_t l = strlen(dir);
+	return l == 0 || (strncmp(path, dir, l) == 0 && path[l] == '/');
+}
+
 int folio_tree_set(folio_tree *t, const folio_entry *e)
 {
 	size_t lo = 0, hi = t->n;

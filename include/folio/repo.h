@@ -92,9 +92,9 @@ int folio_stage_apply(folio_tree *t, const folio_stage_op *ops, size_t n);
  * an older index is replaced, and folio_stage_save, which writes a new
  * index, makes the journal stale. FOLIO_ENOTFOUND if there is no index
  * with an id (no stage file yet): save the whole stage instead. The caller
- * holds the repo lock; *bytes (if non-NULL) gets the journal's size.
+ * holds the repo lock.
  */
-int folio_stage_append(folio_repo *repo, const folio_stage_op *ops, size_t n, uint64_t *bytes);
+int folio_stage_append(folio_repo *repo, const folio_stage_op *ops, size_t n);
 
 /*
  * Checks that no path in a sorted tree is both a file and a folder

@@ -72,6 +72,10 @@ int folio_tree_copy(folio_tree *out, const folio_tree *src);
  */
 int folio_path_validate(const char *path);
 
+/* 1 if path is strictly below the folder dir ("a/b" is below "a", "a" and
+ * "ab" are not); every path is below "", the root. */
+int folio_path_under(const char *path, const char *dir);
+
 /* "a/b" (malloc'd); an empty side gives a copy of the other. NULL when
  * out of memory. */
 char *folio_path_join(const char *a, const char *b);

@@ -158,12 +158,17 @@ typedef struct refsnap {
 typedef struct head head;
 typedef struct fs_passthrough fs_passthrough;
 
+/* passthrough_mode: OPEN is answered (with the object file as backing
+ * file where the kernel took passthrough) with FS_PT_ON; with FS_PT_AUTO
+ * only once INIT has enabled passthrough; never with FS_PT_OFF. */
+enum { FS_PT_OFF, FS_PT_ON, FS_PT_AUTO };
+
 typedef struct fs {
 	char *repo_path;
 	char *mountpoint;
 	folio_repo *repo;           /* store is thread-safe; version via git_lock */
 	pthread_mutex_t git_lock;   /* guards repo->version */
-	int passthrough_mode;       /* -o passthrough */
+	int passthrough_mode;       /* FS_PT_*: answer OPEN? */
 	int debug;
 	uid_t uid;
 	gid_t gid;

@@ -300,18 +300,26 @@ static unsigned pt_patch_init(const fs_passthrough *pt, const struct iovec *iov,
 	unsigned enabled = 0;
 
 	pt_tls.init_pending = 0;
-	if (!(pt->flags & FS_IO_PASSTHROUGH))
+	if (!(pt->flags & (FS_IO_PASSTHROUGH | FS_IO_AUTO)))
 		offered = 0;
-	if (!(pt->flags & FS_IO_URING))
+	if (!(pt->flags & (FS_IO_URING | FS_IO_AUTO)))
 		uring = 0;
-	else if (!uring)
+	else if (!uring && !(pt->flags & FS_IO_AUTO))
 		fs_io_log("io_uring: the kernel did not offer it (is the fuse module's "
 		            "enable_uring parameter on?); using /dev/fuse");
+	/* The automatic mode passes files through only over io_uring: over
+	 * /dev/fuse the round trip every open then costs makes small files
+	 * slower than the plain mode, which never sees an open. */
+	if ((pt->flags & FS_IO_AUTO) && !uring)
+		offered = 0;
 	if (!out || out->error != 0 || (!offered && !uring) ||
 	    iov[1].iov_len < need || iov[1].iov_len > sizeof(*copy)) {
 		if (debug)
 			pt_log("INIT: kernel %s passthrough; not enabled",
 			       offered ? "offered" : "did not offer");
+		if (pt->flags & FS_IO_AUTO)
+			fs_io_log("mode: plain /dev/fuse, chosen at INIT (the kernel did not offer "
+			          "io_uring: the fuse module's enable_uring parameter turns it on)");
 		return 0;
 	}
 	memset(copy, 0, sizeof(*copy));
@@ -336,6 +344,11 @@ static unsigned pt_patch_init(const fs_passthrough *pt, const struct iovec *iov,
 		copy->flags2 |= PT_OVER_IO_URING_FLAGS2;
 		enabled |= PT_OVER_IO_URING_FLAGS2;
 	}
+	if (pt->flags & FS_IO_AUTO)
+		fs_io_log("mode: %s, chosen at INIT%s",
+		          (enabled & PT_FUSE_PASSTHROUGH_FLAGS2) ? "passthrough,uring" : "uring",
+		          (enabled & PT_FUSE_PASSTHROUGH_FLAGS2) ? "" :
+		          offered ? " (no passthrough: not root)" : " (the kernel offers no passthrough)");
 	if (!enabled)
 		return 0;
 	patched[0] = iov[0];
@@ -422,9 +435,14 @@ static ssize_t pt_writev(int fd, struct iovec *iov, int count, void *userdata)
 			if (r > 0 && (enabled & PT_OVER_IO_URING_FLAGS2)) {
 				int e = fs_uring_start(&pt->uring, pt->se, fd,
 				                       pt_uring_payload(&init_copy),
-				                       PT_URING_THREADS_PER_QUEUE);
-				fs_io_log(e ? "io_uring: not started" :
-				            "io_uring: requests go through per-CPU io_uring queues");
+				                       PT_URING_THREADS_PER_QUEUE,
+				                       !(pt->flags & FS_IO_URING_NORMAL));
+				if (e)
+					fs_io_log("io_uring: not started");
+				else
+					fs_io_log("io_uring: requests go through per-CPU io_uring queues%s",
+					          fs_uring_idle(pt->uring) ?
+					          " (their threads wait at SCHED_IDLE)" : "");
 			}
 			return r;
 		}
@@ -612,6 +630,11 @@ void fs_passthrough_stats(const fs_passthrough *pt, unsigned long *passed,
 		*passed = pt ? atomic_load(&pt->passed) : 0;
 	if (plain)
 		*plain = pt ? atomic_load(&pt->plain) : 0;
+}
+
+int fs_passthrough_uring(const fs_passthrough *pt)
+{
+	return pt && pt->uring;
 }
 
 unsigned long fs_passthrough_stop_uring(fs_passthrough *pt)

@@ -47,12 +47,18 @@ typedef struct fs_passthrough fs_passthrough;
  * without passthrough (every function below accepts a NULL pt). */
 #define FS_IO_PASSTHROUGH 1u  /* offer passthrough in INIT */
 #define FS_IO_URING 2u        /* offer FUSE over io_uring in INIT */
+#define FS_IO_URING_NORMAL 4u /* io_uring queue threads never at SCHED_IDLE */
+#define FS_IO_AUTO 8u          /* at INIT: io_uring if offered, passthrough
+                                 * too if offered with it and CAP_SYS_ADMIN */
 int fs_passthrough_install(fs_passthrough **out, struct fuse_session *se, unsigned flags);
 
 /* Stops the io_uring queues, if any (call once the session loop has
  * ended, before fuse_session_destroy()); returns the requests they
  * served. */
 unsigned long fs_passthrough_stop_uring(fs_passthrough *pt);
+
+/* 1 once the io_uring queues have started. */
+int fs_passthrough_uring(const fs_passthrough *pt);
 
 /* 1 once INIT has completed with the kernel accepting passthrough and this
  * process may register backing files; 0 otherwise (kernel too old or built

@@ -523,7 +523,8 @@ static void ro_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	fs *f = FS(req);
 
-	if (!f->passthrough_mode) {
+	if (f->passthrough_mode == FS_PT_OFF ||
+	    (f->passthrough_mode == FS_PT_AUTO && !fs_passthrough_active(f->pt))) {
 		/* The kernel takes ENOSYS as "opens always succeed" for the rest
 		 * of the mount and stops sending OPEN, FLUSH and RELEASE. */
 		fuse_reply_err(req, ENOSYS);

@@ -32,9 +32,15 @@ void fs_io_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Starts one queue per possible CPU, threads_per_queue threads each, on
  * the session's /dev/fuse fd, with payload buffers of payload bytes. Call
  * only after the kernel accepted an INIT reply that asked for io_uring.
- * Returns 0 or -errno (then nothing is left running). */
+ * With idle_wait the threads run at SCHED_IDLE, watched against
+ * starvation (uring.c says why). Returns 0 or -errno (then nothing is
+ * left running). */
 int fs_uring_start(fs_uring **out, struct fuse_session *se, int fd,
-                   size_t payload, int threads_per_queue);
+                   size_t payload, int threads_per_queue, int idle_wait);
+
+/* 1 while the queue threads run at SCHED_IDLE, 0 if they never did or
+ * the watchdog has put them back to normal priority. */
+int fs_uring_idle(const fs_uring *u);
 
 /* In a queue thread that is serving a request: takes the reply (out
  * header + arguments) into the ring entry instead of /dev/fuse and returns

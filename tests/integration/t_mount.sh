@@ -107,6 +107,12 @@ check_err "already mounted"
 locker=$!
 cleanup_hooks+=("kill $locker 2>/dev/null")
 
+# Mount options: a mode or scheduling value that does not exist is refused.
+check_exit 2 "an unknown mount option" folio mount -o bogus "$R" "$T/m2"
+check_err "unknown mount option 'bogus'"
+check_exit 2 "uring_sched with a bad value" folio mount -o uring,uring_sched=fast "$R" "$T/m2"
+check_err "uring_sched takes idle or normal, not 'fast'"
+
 # Unmount while a file is open: refused with a clear message; --lazy works.
 exec 7< "$M/tags/v1/ds/big.bin"
 check_exit 4 "umount while a file is open" folio umount "$M"

@@ -2,8 +2,11 @@
 # t_uring.sh — FUSE over io_uring (`folio mount -o uring`): with the fuse
 # module's enable_uring on, every kind of request goes through the per-CPU
 # queues and reads back the same bytes (many parallel readers included),
-# alone and with -o passthrough; with it off, the same mount falls back to /dev/fuse and says so. The
-# parameter is put back as it was.
+# alone and with -o passthrough; with it off, the same mount falls back to /dev/fuse and says so.
+# The queue threads wait at SCHED_IDLE unless uring_sched=normal, and go
+# back to normal priority when busy processes starve them. With no mode
+# named the daemon picks passthrough,uring when the kernel offers io_uring
+# and plain /dev/fuse when it does not. The parameter is put back as it was.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mountlib.sh"
 
@@ -29,6 +32,12 @@ folio -R "$R" add "$T/src" --as ds && folio -R "$R" commit -m v1 >/dev/null && f
 echo Y > "$P"
 check "mount -o uring" mount_repo "$R" "$M" -o uring
 check "the daemon uses the queues" grep -q 'io_uring: requests go through per-CPU io_uring queues' "$R/cache/foliofs.log"
+# the daemon's pid, from its "mounted" log line
+daemon_pid() { grep -o 'foliofs\[[0-9]*\] mounted' "$1" | tail -1 | grep -o '[0-9][0-9]*'; }
+idle_threads() { ps -L -o cls= -p "$1" | grep -c IDL; }
+check "its queue threads wait at SCHED_IDLE" grep -q 'queues (their threads wait at SCHED_IDLE)' "$R/cache/foliofs.log"
+pid=$(daemon_pid "$R/cache/foliofs.log")
+check "ps shows them at SCHED_IDLE" test "$(idle_threads "$pid")" -ge 1
 V=$M/tags/v1/ds
 for f in big.bin 2011_000003.jpg 2011_000025.jpg text.txt sub/deeper/l7.txt; do
 	check "$f reads back" cmp "$V/$f" "$T/src/$f"
@@ -60,6 +69,52 @@ check "requests were served through the queues with passthrough" grep -qE 'io_ur
 check "opens were passed through" grep -qE 'passthrough: [1-9][0-9]* opens passed through, 0 plain' "$R/cache/foliofs.log"
 scan_log "$R"
 
+# uring_sched=normal: no thread at SCHED_IDLE.
+: > "$R/cache/foliofs.log"
+check "mount -o uring,uring_sched=normal" mount_repo "$R" "$M" -o uring,uring_sched=normal
+check "the log does not say SCHED_IDLE" bash -c "grep -q 'per-CPU io_uring queues\$' '$R/cache/foliofs.log'"
+pid=$(daemon_pid "$R/cache/foliofs.log")
+check_eq "no thread at SCHED_IDLE" "$(idle_threads "$pid")" 0
+check "reads with uring_sched=normal" cmp "$V/big.bin" "$T/src/big.bin"
+check "umount" folio umount "$M"
+scan_log "$R"
+
+# Starvation: a daemon in the foreground shares the test's session (so its
+# scheduling group) with busy loops on every CPU. Its SCHED_IDLE queue
+# threads would wait for a CPU as long as the loops run; the watchdog must
+# see it and put them back to normal priority, and every read completes.
+mkdir -p "$M"
+cleanup_hooks+=("force_unmount '$M'")
+"$FOLIO" mount -f -o uring "$R" "$M" 2>"$T/fg.log" &
+for i in $(seq 1 100); do mountpoint -q "$M" && mountpoint -q "$M/HEAD" && break; sleep 0.05; done
+check "a foreground mount -o uring" mountpoint -q "$M"
+pid=$(daemon_pid "$T/fg.log")
+check "its queue threads start at SCHED_IDLE" test "$(idle_threads "$pid")" -ge 1
+hogs=()
+for i in $(seq 1 $((2 * $(nproc)))); do (while :; do :; done) & hogs+=($!); done
+cleanup_hooks+=("kill ${hogs[*]} 2>/dev/null")
+check "16 parallel readers while every CPU is busy" timeout 120 bash -c "cd '$V' && find . -type f -print0 | xargs -0 -P 16 -n 8 sha256sum | sort -k2 > '$T/got3'"
+check "they read the same bytes" cmp "$T/got3" "$T/want"
+for i in $(seq 1 40); do grep -q 'run at normal priority from now on' "$T/fg.log" && break; sleep 0.05; done
+kill "${hogs[@]}" 2>/dev/null
+check "the watchdog saw the starved queue threads" grep -qE 'uring: queue thread [0-9]+ waited [0-9]+ ms for a CPU' "$T/fg.log"
+check_eq "no thread is left at SCHED_IDLE" "$(idle_threads "$pid")" 0
+check "umount" folio umount "$M"
+wait
+check "the foreground daemon stopped cleanly" grep -q 'stopped' "$T/fg.log"
+
+# No mode named: with io_uring offered, the daemon takes it, and
+# passthrough with it (the tests run as root).
+: > "$R/cache/foliofs.log"
+check "mount with no mode" mount_repo "$R" "$M"
+check "it chose passthrough,uring" grep -q 'mode: passthrough,uring, chosen at INIT' "$R/cache/foliofs.log"
+check "16 parallel readers in the chosen mode" bash -c "cd '$V' && find . -type f -print0 | xargs -0 -P 16 -n 8 sha256sum | sort -k2 > '$T/got4'"
+check "they read the same bytes in the chosen mode" cmp "$T/got4" "$T/want"
+check "umount" folio umount "$M"
+check "opens were passed through in the chosen mode" grep -qE 'passthrough: [1-9][0-9]* opens passed through, 0 plain' "$R/cache/foliofs.log"
+check "requests went through the queues in the chosen mode" grep -qE 'io_uring: [1-9][0-9]* requests served' "$R/cache/foliofs.log"
+scan_log "$R"
+
 # With the parameter off the kernel does not offer it: plain /dev/fuse.
 echo N > "$P"
 : > "$R/cache/foliofs.log"
@@ -68,5 +123,12 @@ check "says why it is not used" grep -q 'did not offer it' "$R/cache/foliofs.log
 check "reads still work" cmp "$V/big.bin" "$T/src/big.bin"
 check "umount" folio umount "$M"
 check "no request went through a queue" grep -q 'io_uring: 0 requests served' "$R/cache/foliofs.log"
+scan_log "$R"
+: > "$R/cache/foliofs.log"
+check "mount with no mode, io_uring off" mount_repo "$R" "$M"
+check "it chose plain /dev/fuse and says why" grep -q 'mode: plain /dev/fuse, chosen at INIT (the kernel did not offer io_uring' "$R/cache/foliofs.log"
+check "reads in plain mode" cmp "$V/big.bin" "$T/src/big.bin"
+check "umount" folio umount "$M"
+check "no open was passed through" bash -c "! grep -q 'opens passed through' '$R/cache/foliofs.log'"
 scan_log "$R"
 finish

@@ -53,13 +53,18 @@
 #   BENCH_NATIVE_RUNS=3   native ext4 runs every pass this many times and
 #                         uses the run with the median time (it is the
 #                         denominator of every ratio, and cheap)
-#   BENCH_SYSTEMS="native squashfuse squashfuse_ll folio folio-pt folio-uring folio-pt-uring"
-#                         folio-uring mounts with -o uring (FUSE over
-#                         io_uring), folio-pt-uring with -o passthrough,uring;
-#                         for both the bench turns the fuse module's
+#   BENCH_SYSTEMS="native squashfuse squashfuse_ll folio folio-plain folio-pt folio-uring"
+#                         which systems to run (native is always run).
+#                         folio mounts with no mode named (the daemon
+#                         chooses: passthrough,uring here, as the bench
+#                         turns io_uring on), folio-plain with -o plain,
+#                         folio-pt with -o passthrough, folio-uring with
+#                         -o uring, folio-pt-uring (not in the default
+#                         list: it is what folio chooses) with
+#                         -o passthrough,uring. For folio and the uring
+#                         modes the bench turns the fuse module's
 #                         enable_uring parameter on for the run and back
 #                         after (root only)
-#                         which systems to run (native is always run)
 #   BENCH_DIR=/tmp        where the work dir is made (needs ~3.5x the data)
 #   BENCH_KEEP=1          keep the work dir
 #   FOLIO, GENIMAGES, GENFILES, READFILES   binaries (default
@@ -80,8 +85,8 @@ BIG_N=${BENCH_BIG_N:-200}
 FLAT_N=${BENCH_FLAT_N:-100000}
 REPS=${BENCH_REPS:-3}
 read -r -a SQFS_OPTS <<<"${BENCH_SQFS_OPTS--noI -noD -noF -noX}"
-FOLIO_ALL="folio folio-pt folio-uring folio-pt-uring"
-SYSTEMS_IN=${BENCH_SYSTEMS:-native squashfuse squashfuse_ll $FOLIO_ALL}
+FOLIO_ALL="folio folio-plain folio-pt folio-uring folio-pt-uring"
+SYSTEMS_IN=${BENCH_SYSTEMS:-native squashfuse squashfuse_ll folio folio-plain folio-pt folio-uring}
 BIG_BYTES=$((5 * 1024 * 1024))
 FLAT_MIN=200
 FLAT_MAX=2000
@@ -118,10 +123,11 @@ for v in GENIMAGES GENFILES READFILES; do
 done
 
 declare -A NAME=([native]="ext4 (native)" [squashfuse]=squashfuse [squashfuse_ll]=squashfuse_ll
-	[folio]=folio [folio-pt]="folio -o passthrough" [folio-uring]="folio -o uring"
-	[folio-pt-uring]="folio -o passthrough,uring")
+	[folio]="folio (default)" [folio-plain]="folio -o plain" [folio-pt]="folio -o passthrough"
+	[folio-uring]="folio -o uring" [folio-pt-uring]="folio -o passthrough,uring")
 # the mount options of each folio mode
-declare -A FOLIO_OPT=([folio]="" [folio-pt]=passthrough [folio-uring]=uring [folio-pt-uring]="passthrough,uring")
+declare -A FOLIO_OPT=([folio]="" [folio-plain]=plain [folio-pt]=passthrough [folio-uring]=uring
+	[folio-pt-uring]="passthrough,uring")
 SYSTEMS=(native)
 for s in $SYSTEMS_IN; do
 	[ -n "${NAME[$s]:-}" ] || die "unknown system '$s' in BENCH_SYSTEMS (native squashfuse squashfuse_ll $FOLIO_ALL)"
@@ -139,12 +145,14 @@ USE_FOLIO=0 USE_SQFS=0 USE_URING=0
 for s in "${SYSTEMS[@]}"; do
 	is_folio "$s" && USE_FOLIO=1
 	uses_uring "$s" && USE_URING=1
+	# the default mode takes io_uring when the kernel offers it
+	[ "$s" = folio ] && USE_URING=1
 done
 URING_PARAM=/sys/module/fuse/parameters/enable_uring
 URING_WAS=
 if [ "$USE_URING" = 1 ]; then
 	[ -w "$URING_PARAM" ] ||
-		die "folio-uring and folio-pt-uring need $URING_PARAM (Linux 6.14+, root); leave them out of BENCH_SYSTEMS"
+		die "folio, folio-uring and folio-pt-uring need $URING_PARAM (Linux 6.14+, root); leave them out of BENCH_SYSTEMS"
 	URING_WAS=$(cat "$URING_PARAM")
 	echo Y >"$URING_PARAM" || die "cannot turn on $URING_PARAM"
 fi
@@ -216,6 +224,7 @@ mkdir -p "$WORK/mnt" "$WORK/sqfs" "$WORK/folio" "$LISTS"
 declare -A PID=() # foreground FUSE daemons this script started, by system
 PT_LOG=()         # foliofs's passthrough summary after every passthrough mount
 UR_LOG=()         # and its io_uring summary after every io_uring mount
+DEF_MODE=()       # the mode the default chose, after every default mount
 
 # Unmount everything under $WORK/mnt (deepest first), then end our daemons.
 bench_cleanup_hook() {
@@ -387,12 +396,19 @@ unmount() { # SYSTEM
 			daemon_of "$m" || break
 			sleep 0.05
 		done
+		# The mode the default chose (it logs it at INIT).
+		local chosen=
+		if [ "$s" = folio ]; then
+			chosen=$(grep -o 'mode: .*, chosen at INIT' "$REPO/cache/foliofs.log" 2>/dev/null |
+				tail -n 1 | sed 's/^mode: //; s/, chosen at INIT$//' || true)
+			DEF_MODE+=("${chosen:-no mode line in REPO/cache/foliofs.log}")
+		fi
 		# Its last words say how many opens went through passthrough.
-		if uses_pt "$s"; then
+		if uses_pt "$s" || [[ $chosen == passthrough* ]]; then
 			PT_LINE=$(grep -o 'passthrough: .*' "$REPO/cache/foliofs.log" 2>/dev/null | tail -n 1 || true)
 			PT_LOG+=("${PT_LINE:-no passthrough summary in REPO/cache/foliofs.log}")
 		fi
-		if uses_uring "$s"; then
+		if uses_uring "$s" || [[ $chosen == *uring* ]]; then
 			UR_LINE=$(grep -o 'io_uring: [0-9]* requests served.*' "$REPO/cache/foliofs.log" 2>/dev/null | tail -n 1 || true)
 			UR_LOG+=("${UR_LINE:-no io_uring summary in REPO/cache/foliofs.log}")
 		fi
@@ -614,6 +630,10 @@ echo "== small/: read all $FLAT_N files once after the listing, 8 threads (infor
 table '%-21s %9s %9s\n' "$FHEAD" "${FROWS[@]}"
 echo
 echo "page cache residency of the backing files right before each fresh mount, lowest seen:$(for s in "${SYSTEMS[@]}"; do printf ' %s %s%%;' "${NAME[$s]}" "${RESIDENT[$s]}"; done | sed 's/;$//')"
+if [ ${#DEF_MODE[@]} -gt 0 ]; then
+	echo "folio (default), the mode it chose at each of its ${#DEF_MODE[@]} mounts: $(printf '%s\n' "${DEF_MODE[@]}" |
+		sort | uniq -c | awk '{ n = $1; $1 = ""; printf "%s%s x%d", sep, substr($0, 2), n; sep = "; " }')"
+fi
 if [ ${#UR_LOG[@]} -gt 0 ]; then
 	echo "foliofs with io_uring, over its ${#UR_LOG[@]} mounts: $(printf '%s\n' "${UR_LOG[@]}" |
 		awk '/^io_uring: [0-9]+ requests served/ { r += $2; next } { u++ }

@@ -53,12 +53,14 @@ const char *const usage_mount =
 	"\n"
 	"Options:\n"
 	"  -f               stay in the foreground (log to stderr; Ctrl-C unmounts)\n"
-	"  -o OPTIONS       allow_other, passthrough (kernel reads object files\n"
-	"                   directly; Linux 6.9+, root), uring (requests through\n"
-	"                   per-CPU io_uring queues; Linux 6.14+, root, fuse module\n"
-	"                   parameter enable_uring=Y), debug. The default suits many\n"
-	"                   epochs over small files; -o passthrough,uring a first\n"
-	"                   pass with many readers, or big files (docs/mount.md)\n";
+	"  -o OPTIONS       allow_other, debug, and a mode: passthrough (the kernel\n"
+	"                   reads object files itself; Linux 6.9+, root), uring\n"
+	"                   (requests through per-CPU io_uring queues; Linux 6.14+,\n"
+	"                   fuse module parameter enable_uring=Y), both, or plain\n"
+	"                   (neither). Without one the daemon takes uring if the\n"
+	"                   kernel offers it, with passthrough too if root; else\n"
+	"                   plain. uring_sched=normal keeps the queue threads off\n"
+	"                   SCHED_IDLE (docs/mount.md)\n";
 
 int cmd_mount(cli *c);
 int cmd_mount(cli *c)

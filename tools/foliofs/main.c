@@ -51,12 +51,23 @@ static const char usage[] =
 	"     uring          take requests through per-CPU io_uring queues\n"
 	"                    instead of /dev/fuse (Linux 6.14+, with the fuse\n"
 	"                    module's enable_uring parameter on)\n"
+	"     plain          neither: /dev/fuse, no OPEN requests\n"
+	"                    Without passthrough, uring or plain the mode is\n"
+	"                    chosen when the kernel says what it offers: uring\n"
+	"                    if offered, and passthrough with it if offered\n"
+	"                    too and the daemon is root; else plain\n"
+	"     uring_sched=idle|normal\n"
+	"                    idle (the default): the queue threads wait at\n"
+	"                    SCHED_IDLE, so a reply does not move the reader to\n"
+	"                    another CPU; a watchdog puts them back to normal\n"
+	"                    priority if busy processes ever starve them.\n"
+	"                    normal: never SCHED_IDLE\n"
 	"     debug          as -d\n"
 	"     standard mount options (rw, ro, nosuid, nodev, noatime, ...) are\n"
 	"     accepted and ignored: versions are always read-only\n";
 
 typedef struct opts {
-	int foreground, debug, allow_other, passthrough, uring;
+	int foreground, debug, allow_other, passthrough, uring, plain, uring_normal;
 	const char *repo, *mnt;
 } opts;
 
@@ -74,6 +85,16 @@ static int parse_o(opts *o, char *list)
 			o->passthrough = known = 1;
 		else if (!strcmp(t, "uring"))
 			o->uring = known = 1;
+		else if (!strcmp(t, "plain"))
+			o->plain = known = 1;
+		else if (!strcmp(t, "uring_sched=idle"))
+			o->uring_normal = 0, known = 1;
+		else if (!strcmp(t, "uring_sched=normal"))
+			o->uring_normal = known = 1;
+		else if (!strncmp(t, "uring_sched=", 12)) {
+			fprintf(stderr, "foliofs: uring_sched takes idle or normal, not '%s'\n", t + 12);
+			return -1;
+		}
 		else if (!strcmp(t, "debug"))
 			o->debug = known = 1;
 		else if (!strncmp(t, "fsname=", 7) || !strncmp(t, "subtype=", 8) || !strncmp(t, "x-", 2))
@@ -368,7 +389,9 @@ int main(int argc, char **argv)
 	memset(&f, 0, sizeof f);
 	f.repo_path = repo;
 	f.mountpoint = mnt;
-	f.passthrough_mode = o.passthrough;
+	/* no mode named: auto (passthrough only with io_uring, see --help) */
+	int autom = !o.passthrough && !o.uring && !o.plain;
+	f.passthrough_mode = o.passthrough ? FS_PT_ON : autom ? FS_PT_AUTO : FS_PT_OFF;
 	f.debug = o.debug;
 	f.uid = getuid();
 	f.gid = getgid();
@@ -429,11 +452,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	fs_io_set_log(fs_log);
-	if ((o.passthrough || o.uring) &&
-	    fs_passthrough_install(&f.pt, f.se_ro, (o.passthrough ? FS_IO_PASSTHROUGH : 0) |
-				   (o.uring ? FS_IO_URING : 0)) < 0)
+	if ((o.passthrough || o.uring || autom) &&
+	    fs_passthrough_install(&f.pt, f.se_ro,
+				   (autom ? FS_IO_AUTO : 0) | (o.passthrough ? FS_IO_PASSTHROUGH : 0) |
+				   (o.uring ? FS_IO_URING : 0) |
+				   (o.uring_normal ? FS_IO_URING_NORMAL : 0)) < 0)
 		fs_log("%s unavailable: serving reads through /dev/fuse",
-		       o.passthrough ? "passthrough" : "io_uring");
+		       o.passthrough ? "passthrough" : autom ? "the automatic mode" : "io_uring");
 	loop_arg la_ro = { f.se_ro, pthread_self(), 1 }, la_head = { NULL, pthread_self(), 0 };
 	if (pthread_create(&t_ro, NULL, run_loop, &la_ro) != 0) {
 		report("foliofs: cannot start threads");
@@ -454,8 +479,8 @@ int main(int argc, char **argv)
 	}
 	have_head = 1;
 
-	fs_log("mounted %s on %s%s%s", repo, mnt, o.passthrough ? " (passthrough)" : "",
-	       o.uring ? " (io_uring)" : "");
+	fs_log("mounted %s on %s%s%s%s", repo, mnt, o.passthrough ? " (passthrough)" : "",
+	       o.uring ? " (io_uring)" : "", autom ? " (mode chosen at INIT)" : "");
 	report(NULL);
 	rc = 0;
 
@@ -477,12 +502,12 @@ unmount:
 		pthread_join(t_head, NULL);
 	if (have_ro)
 		pthread_join(t_ro, NULL);
-	if (f.pt && o.passthrough) {
+	if (f.pt && (o.passthrough || fs_passthrough_active(f.pt))) {
 		unsigned long passed = 0, plain = 0;
 		fs_passthrough_stats(f.pt, &passed, &plain);
 		fs_log("passthrough: %lu opens passed through, %lu plain", passed, plain);
 	}
-	if (f.pt && o.uring)
+	if (f.pt && (o.uring || fs_passthrough_uring(f.pt)))
 		fs_log("io_uring: %lu requests served through the queues",
 		       fs_passthrough_stop_uring(f.pt));
 out:

@@ -81,6 +81,12 @@
 #include "store/store_int.h"
 
 #define CHUNK (256 * 1024)
+/* The raw writing pass of a big object copies in pieces of up to this
+ * size: ext4 (Linux 6.16+) sizes the page-cache folios of a write by the
+ * write's length, so 256 KiB writes leave an object cached in 256 KiB
+ * folios, and a warm read of it is slower than of a file written in one
+ * go (large folios, up to 2 MiB). See docs/storage.md. */
+#define RAW_CHUNK (4 * 1024 * 1024)
 #define ZSTD_LEVEL 3
 #define TMPNAMESZ 80
 
@@ -94,6 +100,7 @@ struct put {
 	const char *name;     /* the source, for messages */
 	unsigned char *in;    /* CHUNK bytes: reading the source */
 	unsigned char *out;   /* CHUNK bytes: compressed output */
+	unsigned char *big;   /* RAW_CHUNK bytes for the raw pass, or NULL */
 	folio_hash *hash;
 
 	/* The content, once hashed. */
@@ -420,6 +427,8 @@ static int tmp_error(struct put *p, int errnum, const char *tname, const char *w
 static ssize_t src_next(struct put *p, const unsigned char **data, uint64_t *pos)
 {
 	uint64_t left = p->size - *pos;
+	unsigned char *buf = p->big ? p->big : p->in;
+	size_t cap = p->big ? RAW_CHUNK : CHUNK;
 	ssize_t n;
 
 	if (p->srcfd < 0) {
@@ -441,7 +450,7 @@ static ssize_t src_next(struct put *p, const unsigned char **data, uint64_t *pos
 		}
 		return 0;
 	}
-	n = pread_full(p->srcfd, p->in, left < CHUNK ? (size_t)left : CHUNK,
+	n = pread_full(p->srcfd, buf, left < cap ? (size_t)left : cap,
 		       p->off + (off_t)*pos);
 	if (n < 0)
 		return folio_error_errno(errno, "storing %s: reading it", p->name);
@@ -449,8 +458,8 @@ static ssize_t src_next(struct put *p, const unsigned char **data, uint64_t *pos
 		return folio_error_set(FOLIO_EIO,
 			"storing %s: the file shrank while it was being added", p->name);
 	if (p->rehash)
-		folio_hash_update(p->hash, p->in, (size_t)n);
-	*data = p->in;
+		folio_hash_update(p->hash, buf, (size_t)n);
+	*data = buf;
 	*pos += (uint64_t)n;
 	return n;
 }
@@ -570,6 +579,10 @@ static int write_raw(struct put *p)
 
 	if ((err = tmp_create(&p->tfd, p->tname, p)) < 0)
 		return err;
+	/* Big pieces for a big object read from an fd; without the memory,
+	 * the 256 KiB buffer still works. */
+	if (p->srcfd >= 0 && p->size > CHUNK && !p->big)
+		p->big = malloc(RAW_CHUNK);
 	for (;;) {
 		const unsigned char *data = NULL;
 		ssize_t n = src_next(p, &data, &pos);
@@ -729,6 +742,7 @@ static void put_fini(struct put *p)
 	tmp_discard(p, &p->tfd, p->tname);
 	tmp_discard(p, &p->spoolfd, p->spoolname);
 	folio_hash_free(p->hash);
+	free(p->big);
 	free(p->in ? p->in : p->out);
 }
 

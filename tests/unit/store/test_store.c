@@ -367,32 +367,46 @@ static void stream_check(const folio_oid *oid, size_t bufsz, uint64_t want_size)
 	free(buf);
 }
 
-Test(store, big_files_stream)
+/* Puts data through a file, checks its id, form and size, streams it back
+ * with a bufsz buffer; returns its id. */
+static folio_oid put_file_checked(const unsigned char *data, size_t len,
+				  folio_object_form form, size_t bufsz)
 {
-	size_t len = 20u << 20;
-	unsigned char *data = xmalloc(len);
 	folio_oid oid, want;
 	folio_object_info info;
 
-	fill_text(data, len, 2);
 	sha256_of(&want, data, len);
 	oid = put_via_file(data, len, NULL);
 	cr_assert_eq(folio_oid_cmp(&oid, &want), 0);
 	info = stat_of(&oid);
-	cr_assert_eq(info.form, FOLIO_OBJECT_ZSTD);
+	cr_assert_eq(info.form, form);
 	cr_assert_eq(info.size, len);
-	cr_assert_lt(info.stored_size, len / 2);
-	stream_check(&oid, 100000, len);
+	stream_check(&oid, bufsz, len);
+	return oid;
+}
+
+Test(store, big_files_stream)
+{
+	size_t len = 20u << 20;
+	unsigned char *data = xmalloc(len);
+	folio_oid oid;
+
+	fill_text(data, len, 2);
+	oid = put_file_checked(data, len, FOLIO_OBJECT_ZSTD, 100000);
+	cr_assert_lt(stat_of(&oid).stored_size, len / 2);
 	stream_check(&oid, (1u << 20) + 3, len);
 
 	/* Incompressible, bigger than one chunk: raw. */
 	len = 3u << 20;
 	fill_random(data, len, 3);
-	oid = put_via_file(data, len, NULL);
-	info = stat_of(&oid);
-	cr_assert_eq(info.form, FOLIO_OBJECT_RAW);
-	cr_assert_eq(info.size, len);
-	stream_check(&oid, 65536, len);
+	put_file_checked(data, len, FOLIO_OBJECT_RAW, 65536);
+
+	/* Raw and written in several 4 MiB pieces, the last one short. */
+	len = (9u << 20) + 5;
+	free(data);
+	data = xmalloc(len);
+	fill_random(data, len, 5);
+	put_file_checked(data, len, FOLIO_OBJECT_RAW, (1u << 20) + 7);
 	cr_assert_eq(tmp_files(), 0);
 	free(data);
 }

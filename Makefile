@@ -127,8 +127,8 @@ bench-import: deps-check $(FOLIO)
 bench-read: deps-check
 	tools/deps.sh --bench
 	$(MAKE) --no-print-directory CFG=release build/release/bin/genimages \
-		build/release/bin/genfiles build/release/bin/readfiles build/release/bin/foliofs \
-		build/release/bin/folio
+		build/release/bin/genfiles build/release/bin/readfiles build/release/bin/pagecache \
+		build/release/bin/foliofs build/release/bin/folio
 	FOLIO=$(CURDIR)/build/release/bin/folio tools/bench/read.sh
 
 bench-head: deps-check
@@ -142,6 +142,10 @@ bench-index: deps-check
 	FOLIO=$(CURDIR)/build/release/bin/folio tools/bench/index.sh
 
 $(B)/bin/readfiles: tools/bench/readfiles.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
+
+$(B)/bin/pagecache: tools/bench/pagecache.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS)
 

@@ -29,7 +29,11 @@
 #include <unistd.h>
 
 #define MAX_THREADS 64
-#define CHUNK (1024 * 1024)
+/* Writes of up to 4 MiB, as folio's store writes a big raw object: ext4
+ * sizes page-cache folios by the write, so the native files and folio's
+ * object files sit in the cache in folios of the same sizes (read.sh
+ * prints them) and neither side of a ratio gets bigger folios. */
+#define CHUNK (4 * 1024 * 1024)
 
 struct job {
 	const char *dir, *prefix, *suffix;

@@ -29,7 +29,10 @@
 #                  one read of all its files (8 threads; informative only)
 # Before each fresh mount the backing files (the native tree, the squashfs
 # image, folio's objects/ and git/) are read once so they sit in the page
-# cache; no cache is ever dropped. FUSE caches start empty because every
+# cache. Before a big-file block, the files behind big/ (native big/, the
+# squashfs image, folio's 5 MiB objects) are first dropped from the page
+# cache (pagecache --drop) and read back, so that every system's copy sits
+# in the folios a read gives (see refill_big); nothing else is dropped. FUSE caches start empty because every
 # cold pass follows a fresh mount. For native ext4 the "cold" pass is
 # therefore also a warm-page-cache read: the reference for both passes.
 # Systems take turns in a rotating order in every block, so a slow spell
@@ -50,6 +53,21 @@
 #                         two middle values for an even count) and range.
 #                         One repetition of all seven systems takes about
 #                         5 minutes on 2 vCPUs, three about 14
+#   BENCH_WARM_RUNS=3     every system runs every warm (second) pass this
+#                         many times in a row on the same mount and uses
+#                         the run with the median time: a warm pass of the
+#                         5 MiB files takes ~0.1 s, where one scheduling
+#                         hiccup moves the figure by 10%, and native gets
+#                         the same treatment, so the ratio compares like
+#                         with like
+#   BENCH_NATIVE=link     link: after the import, native images/ and big/
+#                         files become hard links to folio's object files
+#                         of the same bytes, so native ext4 and folio read
+#                         the same page-cache pages (the ratio is then what
+#                         the mount adds; separate copies land in different
+#                         memory, and on this VM that alone moved warm 5 MiB
+#                         ratios by 15% between repetitions); copy: keep the
+#                         separate copies genfiles/genimages wrote
 #   BENCH_NATIVE_RUNS=3   native ext4 runs every pass this many times and
 #                         uses the run with the median time (it is the
 #                         denominator of every ratio, and cheap)
@@ -80,6 +98,7 @@ FOLIO=${FOLIO:-$BIN/folio}
 GENIMAGES=${GENIMAGES:-$BIN/genimages}
 GENFILES=${GENFILES:-$BIN/genfiles}
 READFILES=${READFILES:-$BIN/readfiles}
+PAGECACHE=${PAGECACHE:-$BIN/pagecache}
 SMALL_N=${BENCH_SMALL_N:-20000}
 BIG_N=${BENCH_BIG_N:-200}
 FLAT_N=${BENCH_FLAT_N:-100000}
@@ -92,6 +111,8 @@ FLAT_MIN=200
 FLAT_MAX=2000
 SEED=42
 NATIVE_RUNS=${BENCH_NATIVE_RUNS:-3}
+WARM_RUNS=${BENCH_WARM_RUNS:-3}
+NATIVE_MODE=${BENCH_NATIVE:-link}
 
 # Targets (from the issue).
 NEED_WARM_SMALL=0.6 # warm JPEG reads, files/s vs native
@@ -115,6 +136,8 @@ check_uint BENCH_BIG_N "$BIG_N" 1 9999
 check_uint BENCH_FLAT_N "$FLAT_N" 1 999999
 check_uint BENCH_REPS "$REPS" 1 20
 check_uint BENCH_NATIVE_RUNS "$NATIVE_RUNS" 1 9
+check_uint BENCH_WARM_RUNS "$WARM_RUNS" 1 9
+case $NATIVE_MODE in link | copy) ;; *) die "BENCH_NATIVE must be link or copy, not '$NATIVE_MODE'" ;; esac
 
 abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 for v in GENIMAGES GENFILES READFILES; do
@@ -294,6 +317,26 @@ if [ "$USE_FOLIO" = 1 ]; then
 	t1=$(now_ns)
 	echo "folio: imported in $(fmt 1 "$(calc "($t1 - $t0) / 1e9")") s, commit $CID; objects/ $(mb "$(bench_du "$REPO/objects")") MB, git/ $(mb "$(bench_du "$REPO/git")") MB"
 fi
+
+# BENCH_NATIVE=link: every native file of images/ and big/ becomes a hard
+# link to folio's object file of the same content (raw objects are named by
+# the SHA-256 of their bytes). Native ext4 and folio's passthrough then read
+# the very same page-cache pages, and a ratio measures what the mount adds,
+# not where in (virtual) memory each copy's pages landed.
+LINKED=0 UNLINKED=0
+if [ "$USE_FOLIO" = 1 ] && [ "$NATIVE_MODE" = link ]; then
+	while read -r h f; do
+		o=$REPO/objects/${h:0:2}/${h:2}
+		if [ -f "$o" ]; then
+			ln -f "$o" "$DATA/$f" || die "cannot link $DATA/$f to $o"
+			LINKED=$((LINKED + 1))
+		else
+			UNLINKED=$((UNLINKED + 1))
+		fi
+	done < <(cd "$DATA" && find images big -type f -print0 | xargs -0 -r -P "$(nproc)" -n 1000 sha256sum)
+	[ "$LINKED" -gt 0 ] || die "no native file could be linked to a folio object (BENCH_NATIVE=copy keeps separate copies)"
+	echo "native: $LINKED files of images/ and big/ are hard links to folio's object files ($UNLINKED kept as copies)"
+fi
 if [ "$USE_SQFS" = 1 ]; then
 	t0=$(now_ns)
 	mksquashfs "$DATA" "$IMG" -noappend -quiet -no-progress -processors "$(nproc)" "${SQFS_OPTS[@]}" >"$WORK/log/mksquashfs.log" 2>&1 ||
@@ -312,6 +355,39 @@ warm() {
 	squashfuse | squashfuse_ll) cat "$IMG" >/dev/null ;;
 	folio*) "$READFILES" -j 2 --no-hash "$REPO/objects" "$REPO/git" >/dev/null ;;
 	esac
+}
+
+# big_backing SYSTEM: NUL-separated paths of the files that hold big/ for
+# SYSTEM (for squashfuse the whole image).
+big_backing() {
+	case $1 in
+	native) find "$DATA/big" -type f -print0 ;;
+	squashfuse | squashfuse_ll) printf '%s\0' "$IMG" ;;
+	folio*) find "$REPO/objects" -type f -size "${BIG_BYTES}c" ! -name '*.zst' -print0 ;;
+	esac
+}
+
+# refill_big SYSTEM: drop the files that hold big/ for SYSTEM from the page
+# cache and read them back, so every system's 5 MiB files sit in the cache
+# in the folios that reading (readahead) gives, not in whatever folios the
+# writes that made them gave (ext4 sizes folios by the write: 4 KiB to
+# 2 MiB, and a warm read of the same bytes runs up to 1.6x faster in 2 MiB
+# folios), and not in what a re-read after some eviction gave.
+refill_big() {
+	big_backing "$1" | "$PAGECACHE" --drop >/dev/null ||
+		die "pagecache --drop failed for ${NAME[$1]}"
+	big_backing "$1" | xargs -0 -r cat >/dev/null
+}
+
+# pc_big SYSTEM: how the page cache holds the files behind big/ for SYSTEM.
+pc_big() {
+	local out
+	if out=$(big_backing "$1" | "$PAGECACHE" 2>&1); then
+		echo "$out" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+			printf "%.0f MiB resident, mean folio %s KiB (%s)", v["resident_kib"] / 1024, v["mean_folio_kib"], v["sizes"] }'
+	else
+		echo "unknown (${out##*pagecache: })"
+	fi
 }
 
 # Percentage of the backing files of SYSTEM in the page cache.
@@ -437,12 +513,14 @@ readf() { # readfiles ARGS... -> stdout line; dies with the error output on fail
 
 say() { printf '  rep %d  %-15s %-21s %s\n' "$@"; }
 
-# measure SYSTEM readfiles-ARGS...: one run; for native (the denominator of
-# every ratio, and cheap) NATIVE_RUNS runs and the one with the median time.
+# measure SYSTEM PASS readfiles-ARGS...: one run; for a warm pass
+# WARM_RUNS runs, and for native (the denominator of every ratio, and cheap)
+# NATIVE_RUNS runs, if more; the output of the run with the median time.
 measure() {
 	local s=$1 n=1 i
-	shift
-	[ "$s" = native ] && n=$NATIVE_RUNS
+	[ "$2" = warm ] && n=$WARM_RUNS
+	[ "$s" = native ] && [ "$NATIVE_RUNS" -gt "$n" ] && n=$NATIVE_RUNS
+	shift 2
 	for ((i = 0; i < n; i++)); do readf "$@"; done |
 		awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^seconds=/) print substr($i, 9), $0 }' |
 		sort -g | awk -v n="$n" 'NR == int((n + 1) / 2)' | cut -d' ' -f2-
@@ -452,7 +530,7 @@ measure() {
 read_block() {
 	local s=$1 set=$2 j=$3 rep=$4 pass out k
 	for pass in cold warm; do
-		out=$(measure "$s" -j "$j" --no-hash --seed "$SEED" --list "$LISTS/$set" "$ROOT")
+		out=$(measure "$s" "$pass" -j "$j" --no-hash --seed "$SEED" --list "$LISTS/$set" "$ROOT")
 		k="$s|$set|$j|$pass|$rep"
 		FPS[$k]=$(kv "$out" files_per_s)
 		MBPS[$k]=$(kv "$out" MB_per_s)
@@ -470,7 +548,7 @@ read_block() {
 flat_block() {
 	local s=$1 rep=$2 pass out k
 	for pass in cold warm; do
-		out=$(measure "$s" --stat-list "$ROOT/small")
+		out=$(measure "$s" "$pass" --stat-list "$ROOT/small")
 		k="$s|$pass|$rep"
 		SECS[$k]=$(kv "$out" seconds)
 		LS[$k]=$(kv "$out" list_seconds)
@@ -489,7 +567,7 @@ flat_block() {
 	say "$rep" "small/ read -j8" "${NAME[$s]}" "after listing $(fmt 0 "${FLATRD[$s|$rep]}") files/s"
 }
 
-declare -A RESIDENT=()
+declare -A RESIDENT=() PCBIG=()
 BLOCKS=("images 1" "images 8" "big 1" "big 8" "flat")
 NS=${#SYSTEMS[@]}
 echo
@@ -498,6 +576,12 @@ for ((rep = 1; rep <= REPS; rep++)); do
 	for ((b = 0; b < ${#BLOCKS[@]}; b++)); do
 		for ((i = 0; i < NS; i++)); do
 			s=${SYSTEMS[$(((i + b + rep - 1) % NS))]}
+			case ${BLOCKS[$b]} in
+			big*)
+				refill_big "$s"
+				[ -n "${PCBIG[$s]:-}" ] || PCBIG[$s]=$(pc_big "$s")
+				;;
+			esac
 			warm "$s"
 			r=$(resident "$s")
 			if [ -z "${RESIDENT[$s]:-}" ] || awk "BEGIN { exit !($r < ${RESIDENT[$s]}) }"; then
@@ -531,6 +615,8 @@ done
 [ "${BYTES[native|big]}" -eq "$BIG_TOTAL" ] || BAD+=("native: read ${BYTES[native|big]} big-file bytes, expected $BIG_TOTAL")
 
 T_END=$(now_ns)
+
+PC_LINE="page cache of the files behind big/ right before the first big-file pass, after the drop and read-back:$(for s in "${SYSTEMS[@]}"; do case $s in squashfuse*) ;; *) printf ' %s %s;' "${NAME[$s]}" "${PCBIG[$s]:-not measured}" ;; esac; done | sed 's/;$//')"
 
 # ---- report ------------------------------------------------------------------
 
@@ -618,7 +704,7 @@ table() { # FORMAT HEADER ROWS...
 RHEAD="files|threads|pass|system|files/s|MB/s|range over reps|vs native"
 echo
 echo "== reads: every file once, shuffled; images = $SMALL_N JPEGs ($(mb "$IMG_BYTES") MB), big = $BIG_N x 5 MiB ($(mb "$BIG_TOTAL") MB)"
-echo "   median of $REPS run(s) (native: median of $NATIVE_RUNS runs of every pass); vs native = speed / native's speed in the same pass"
+echo "   median of $REPS fresh mount(s); each warm pass is the median of $WARM_RUNS runs (native: of $NATIVE_RUNS runs of every pass); vs native = speed / native's speed in the same pass"
 table '%-7s %7s %5s  %-21s %9s %9s %23s %9s\n' "$RHEAD" "${ROWS[@]}"
 LHEAD="pass|system|list s|stat s|total s|range over reps|entries/s|time vs native"
 echo
@@ -629,6 +715,7 @@ echo
 echo "== small/: read all $FLAT_N files once after the listing, 8 threads (informative, no target)"
 table '%-21s %9s %9s\n' "$FHEAD" "${FROWS[@]}"
 echo
+echo "$PC_LINE"
 echo "page cache residency of the backing files right before each fresh mount, lowest seen:$(for s in "${SYSTEMS[@]}"; do printf ' %s %s%%;' "${NAME[$s]}" "${RESIDENT[$s]}"; done | sed 's/;$//')"
 if [ ${#DEF_MODE[@]} -gt 0 ]; then
 	echo "folio (default), the mode it chose at each of its ${#DEF_MODE[@]} mounts: $(printf '%s\n' "${DEF_MODE[@]}" |
@@ -760,7 +847,7 @@ echo "total run time: $(fmt 0 "$(calc "($T_END - $T_START) / 1e9")") s"
 cmd="make bench-read"
 [ -n "${MAKELEVEL:-}" ] || cmd="tools/bench/read.sh"
 envs=""
-for v in BENCH_SMALL_N BENCH_BIG_N BENCH_FLAT_N BENCH_REPS BENCH_SYSTEMS; do
+for v in BENCH_SMALL_N BENCH_BIG_N BENCH_FLAT_N BENCH_REPS BENCH_WARM_RUNS BENCH_NATIVE BENCH_SYSTEMS; do
 	[ -n "${!v:-}" ] && envs="$envs$v=\"${!v}\" "
 done
 versions="fuse3 $(fusermount3 --version 2>&1 | awk '{ print $NF }')"
@@ -769,6 +856,8 @@ if [ "$USE_SQFS" = 1 ]; then
 fi
 [ "$USE_FOLIO" = 1 ] && versions="$versions, $("$FOLIO" --version 2>/dev/null || echo "folio (unknown version)")"
 
+NATIVE_DESC=""
+[ "$LINKED" -gt 0 ] && NATIVE_DESC=" (the $LINKED files of images/ and big/ as hard links to folio's object files of the same bytes, so that both read the same page-cache pages)"
 FOLIO_MODES=$(for s in $FOLIO_ALL; do if has "$s"; then printf '%s, ' "${NAME[$s]}"; fi; done | sed 's/, $//')
 SQFS_SYS=$(for s in squashfuse squashfuse_ll; do if has "$s"; then printf '%s and ' "$s"; fi; done | sed 's/ and $//')
 echo
@@ -783,22 +872,27 @@ $(bench_env_md)
 
 One dataset version: images/ with $SMALL_N JPEGs of ~100 KB ($(mb "$IMG_BYTES") MB), big/ with
 $BIG_N files of 5 MiB of random bytes ($(mb "$BIG_TOTAL") MB), small/ with $FLAT_N text files of
-$FLAT_MIN-$FLAT_MAX bytes. Systems: the files on native ext4; folio's FUSE mount of
+$FLAT_MIN-$FLAT_MAX bytes. Systems: the files on native ext4$NATIVE_DESC; folio's FUSE mount of
 the version (MNT/commits/<id>/) in the modes $FOLIO_MODES; $SQFS_SYS on a
 \`mksquashfs\` image made $SQFS_DESC.
 Every file is read once (open, read 256 KiB at a time, close) in the same shuffled
 order on every system, by 1 or 8 threads. *cold* is the first pass right after a
 fresh mount (the daemon's and the kernel's FUSE caches empty, the backing files in
-the page cache), *warm* the second pass; for native ext4 both are page-cache reads.
-Median of $REPS run(s), systems in rotating order (native ext4: every pass run
-$NATIVE_RUNS times, the run with the median time); vs native = speed / native speed.
+the page cache), *warm* the passes after it; for native ext4 both are page-cache
+reads. Before every big-file block, every system's files behind big/ (native
+big/, the squashfs image, folio's 5 MiB object files) are dropped from the page
+cache and read back, so all sit in the folios a read gives, whatever wrote them.
+Every system runs the warm pass $WARM_RUNS times in a row (native ext4: every
+pass $NATIVE_RUNS times) and keeps the run with the median time. Median of $REPS
+fresh mount(s), systems in rotating order; vs native = speed / native speed.
 
 EOF
 md_table "$RHEAD" "${ROWS[@]}"
 cat <<EOF
 
 Listing: opendir + readdir of small/ ($FLAT_N entries), then lstat of every entry;
-*cold* right after a fresh mount, *warm* the second time. vs native = time / native time.
+*cold* right after a fresh mount, *warm* the times after it (the median of
+$WARM_RUNS). vs native = time / native time.
 
 EOF
 md_table "$LHEAD" "${LROWS[@]}"
@@ -806,6 +900,7 @@ echo
 md_table "system|small/ read after listing, files/s (8 threads)|vs native" "${FROWS[@]}"
 echo
 for c in "${CRIT[@]}"; do echo "- ${c/ /: }"; done
+echo "- $PC_LINE"
 if [ ${#BAD[@]} -eq 0 ]; then
 	echo "- content: every system read the same bytes as native"
 else

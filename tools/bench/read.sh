@@ -60,6 +60,11 @@
 #                         hiccup moves the figure by 10%, and native gets
 #                         the same treatment, so the ratio compares like
 #                         with like
+#   BENCH_BIG_REFILL=1    1: before every big-file block drop the files
+#                         behind big/ from the page cache and read them
+#                         back, on every system (see refill_big); 0: leave
+#                         them in the folios their writes (or a re-read
+#                         after an eviction) left
 #   BENCH_NATIVE=link     link: after the import, native images/ and big/
 #                         files become hard links to folio's object files
 #                         of the same bytes, so native ext4 and folio read
@@ -113,6 +118,7 @@ SEED=42
 NATIVE_RUNS=${BENCH_NATIVE_RUNS:-3}
 WARM_RUNS=${BENCH_WARM_RUNS:-3}
 NATIVE_MODE=${BENCH_NATIVE:-link}
+BIG_REFILL=${BENCH_BIG_REFILL:-1}
 
 # Targets (from the issue).
 NEED_WARM_SMALL=0.6 # warm JPEG reads, files/s vs native
@@ -138,6 +144,7 @@ check_uint BENCH_REPS "$REPS" 1 20
 check_uint BENCH_NATIVE_RUNS "$NATIVE_RUNS" 1 9
 check_uint BENCH_WARM_RUNS "$WARM_RUNS" 1 9
 case $NATIVE_MODE in link | copy) ;; *) die "BENCH_NATIVE must be link or copy, not '$NATIVE_MODE'" ;; esac
+case $BIG_REFILL in 0 | 1) ;; *) die "BENCH_BIG_REFILL must be 0 or 1, not '$BIG_REFILL'" ;; esac
 
 abspath() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 for v in GENIMAGES GENFILES READFILES; do
@@ -578,7 +585,7 @@ for ((rep = 1; rep <= REPS; rep++)); do
 			s=${SYSTEMS[$(((i + b + rep - 1) % NS))]}
 			case ${BLOCKS[$b]} in
 			big*)
-				refill_big "$s"
+				[ "$BIG_REFILL" = 0 ] || refill_big "$s"
 				[ -n "${PCBIG[$s]:-}" ] || PCBIG[$s]=$(pc_big "$s")
 				;;
 			esac
@@ -616,7 +623,9 @@ done
 
 T_END=$(now_ns)
 
-PC_LINE="page cache of the files behind big/ right before the first big-file pass, after the drop and read-back:$(for s in "${SYSTEMS[@]}"; do case $s in squashfuse*) ;; *) printf ' %s %s;' "${NAME[$s]}" "${PCBIG[$s]:-not measured}" ;; esac; done | sed 's/;$//')"
+REFILL_NOTE=""
+[ "$BIG_REFILL" = 0 ] || REFILL_NOTE=", after the drop and read-back"
+PC_LINE="page cache of the files behind big/ right before the first big-file pass$REFILL_NOTE:$(for s in "${SYSTEMS[@]}"; do case $s in squashfuse*) ;; *) printf ' %s %s;' "${NAME[$s]}" "${PCBIG[$s]:-not measured}" ;; esac; done | sed 's/;$//')"
 
 # ---- report ------------------------------------------------------------------
 
@@ -847,7 +856,7 @@ echo "total run time: $(fmt 0 "$(calc "($T_END - $T_START) / 1e9")") s"
 cmd="make bench-read"
 [ -n "${MAKELEVEL:-}" ] || cmd="tools/bench/read.sh"
 envs=""
-for v in BENCH_SMALL_N BENCH_BIG_N BENCH_FLAT_N BENCH_REPS BENCH_WARM_RUNS BENCH_NATIVE BENCH_SYSTEMS; do
+for v in BENCH_SMALL_N BENCH_BIG_N BENCH_FLAT_N BENCH_REPS BENCH_WARM_RUNS BENCH_NATIVE BENCH_BIG_REFILL BENCH_SYSTEMS; do
 	[ -n "${!v:-}" ] && envs="$envs$v=\"${!v}\" "
 done
 versions="fuse3 $(fusermount3 --version 2>&1 | awk '{ print $NF }')"
@@ -857,6 +866,10 @@ fi
 [ "$USE_FOLIO" = 1 ] && versions="$versions, $("$FOLIO" --version 2>/dev/null || echo "folio (unknown version)")"
 
 NATIVE_DESC=""
+REFILL_MD=""
+[ "$BIG_REFILL" = 0 ] || REFILL_MD="Before every big-file block, every system's files behind big/ (native
+big/, the squashfs image, folio's 5 MiB object files) are dropped from the page
+cache and read back, so all sit in the folios a read gives, whatever wrote them."
 [ "$LINKED" -gt 0 ] && NATIVE_DESC=" (the $LINKED files of images/ and big/ as hard links to folio's object files of the same bytes, so that both read the same page-cache pages)"
 FOLIO_MODES=$(for s in $FOLIO_ALL; do if has "$s"; then printf '%s, ' "${NAME[$s]}"; fi; done | sed 's/, $//')
 SQFS_SYS=$(for s in squashfuse squashfuse_ll; do if has "$s"; then printf '%s and ' "$s"; fi; done | sed 's/ and $//')
@@ -879,9 +892,7 @@ Every file is read once (open, read 256 KiB at a time, close) in the same shuffl
 order on every system, by 1 or 8 threads. *cold* is the first pass right after a
 fresh mount (the daemon's and the kernel's FUSE caches empty, the backing files in
 the page cache), *warm* the passes after it; for native ext4 both are page-cache
-reads. Before every big-file block, every system's files behind big/ (native
-big/, the squashfs image, folio's 5 MiB object files) are dropped from the page
-cache and read back, so all sit in the folios a read gives, whatever wrote them.
+reads. $REFILL_MD
 Every system runs the warm pass $WARM_RUNS times in a row (native ext4: every
 pass $NATIVE_RUNS times) and keeps the run with the median time. Median of $REPS
 fresh mount(s), systems in rotating order; vs native = speed / native speed.

@@ -72,6 +72,19 @@ static void close_folio(struct tally *t, uint64_t *run)
 	}
 }
 
+/* Opens path read-only without touching its atime where allowed (O_NOATIME
+ * needs ownership or CAP_FOWNER); prints why on failure. */
+static int open_quiet(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
+
+	if (fd < 0 && errno == EPERM)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fprintf(stderr, "pagecache: %s: %s\n", path, strerror(errno));
+	return fd;
+}
+
 /* Adds FILE's resident pages to t; 0, or -1 after printing why. */
 static int scan(struct tally *t, const char *path)
 {
@@ -81,13 +94,8 @@ static int scan(struct tally *t, const char *path)
 	uint64_t npages, i, run = 0;
 	int fd, rc = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "pagecache: %s: %s\n", path, strerror(errno));
+	if ((fd = open_quiet(path)) < 0)
 		return -1;
-	}
 	if (fstat(fd, &st) != 0) {
 		fprintf(stderr, "pagecache: %s: %s\n", path, strerror(errno));
 		goto out;
@@ -148,14 +156,10 @@ out:
 /* Drops FILE's clean pages from the page cache; 0, or -1 after printing why. */
 static int drop(struct tally *t, const char *path)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME), err;
+	int fd = open_quiet(path), err;
 
-	if (fd < 0 && errno == EPERM)
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "pagecache: %s: %s\n", path, strerror(errno));
+	if (fd < 0)
 		return -1;
-	}
 	t->files++;
 	err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	close(fd);

@@ -211,13 +211,13 @@ node *fs_node_get(fs *f, uint64_t ino);
  * table (n is freed if it lost the race). */
 node *fs_node_put(fs *f, node *n);
 node *fs_node_new(uint64_t ino, node_type type);
-void fs_nodes_free(fs *f);
+void fs_nodes_clear(fs *f);
 
 /* versions.c */
 /* Builds v's folder index from v->tree (sorted); -ENOMEM on failure. */
 int fs_version_index(version *v);
 int fs_version_get(version **out, fs *f, const char *commit_hex);
-void fs_versions_free(fs *f);
+void fs_versions_clear(fs *f);
 /* Node for a version folder or entry (created on first use). */
 node *fs_vdir_node(fs *f, version *v, uint32_t dir);
 node *fs_ventry_node(fs *f, version *v, const folio_entry *e);

@@ -398,10 +398,10 @@ static int save(head *h)
 	if ((rc = folio_stage_apply(&t, h->ops, h->nops)) < 0 ||
 	    (rc = folio_tree_check_conflicts(&t)) < 0 ||
 	    (rc = folio_stage_save(f->repo, &t, base)) < 0) {
-		folio_tree_free(&t);
+		folio_tree_clear(&t);
 		goto out;
 	}
-	folio_tree_free(&h->view);
+	folio_tree_clear(&h->view);
 	h->view = t;
 	ops_clear(h);
 	remember_stage(h);
@@ -445,10 +445,10 @@ static void refresh(head *h)
 		return;
 	}
 	if (folio_stage_apply(&nt, h->ops, h->nops) < 0) {
-		folio_tree_free(&nt);
+		folio_tree_clear(&nt);
 		return;
 	}
-	folio_tree_free(&h->view);
+	folio_tree_clear(&h->view);
 	h->view = nt;
 	h->stage_exists = exists;
 	if (exists)
@@ -593,7 +593,7 @@ static int materialize(head *h, hnode *n, int trunc)
 	unlink(n->data_path);
 	if (!trunc && e && e->size > 0) {
 		char how;
-		if ((rc = folio_store_checkout(f->repo->store, &e->oid, n->data_path, 0600, 0, &how)) < 0) {
+		if ((rc = folio_store_checkout(&how, f->repo->store, &e->oid, n->data_path, 0600, 0)) < 0) {
 			fs_log("HEAD/%s: cannot copy for writing: %s", n->path, folio_error_last());
 			return -fs_errno(rc);
 		}
@@ -1460,7 +1460,7 @@ void fs_head_free(head *h)
 	free(h->edirs);
 	ops_clear(h);
 	free(h->ops);
-	folio_tree_free(&h->view);
+	folio_tree_clear(&h->view);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

@@ -160,7 +160,7 @@ node *fs_node_put(fs *f, node *n)
 	return cur;
 }
 
-void fs_nodes_free(fs *f)
+void fs_nodes_clear(fs *f)
 {
 	for (size_t s = 0; s < SHARDS; s++) {
 		for (size_t i = 0; i < f->nbuckets[s]; i++) {

@@ -187,7 +187,7 @@ static int ur_sys_enter(int fd, unsigned submit, unsigned wait, unsigned flags)
 	return (int)syscall(__NR_io_uring_enter, fd, submit, wait, flags, NULL, 0);
 }
 
-static void ur_ring_free(ur_ring *r)
+static void ur_ring_clear(ur_ring *r)
 {
 	if (r->sqes && r->sqes != MAP_FAILED)
 		munmap(r->sqes, r->sqes_sz);
@@ -254,7 +254,7 @@ static int ur_ring_init(ur_ring *r, unsigned entries)
 	return 0;
 fail:;
 	int err = errno;
-	ur_ring_free(r);
+	ur_ring_clear(r);
 	return -err;
 }
 
@@ -419,7 +419,7 @@ static void ur_give_up(int fuse_fd, int nqueues)
 		return;
 	ur_push_cmd(&r, fuse_fd, UR_CMD_REGISTER, iov, 0, (uint16_t)nqueues);
 	(void)ur_submit_wait(&r);
-	ur_ring_free(&r);
+	ur_ring_clear(&r);
 }
 
 /* ---- SCHED_IDLE and its watchdog (see the top of the file) ------------ */
@@ -705,9 +705,9 @@ unsigned long fs_uring_served(const fs_uring *u)
 	return u ? atomic_load(&((fs_uring *)u)->served) : 0;
 }
 
-static void ur_thread_free(ur_thread *t)
+static void ur_thread_clear(ur_thread *t)
 {
-	ur_ring_free(&t->ring);
+	ur_ring_clear(&t->ring);
 	free(t->hdr);
 	free(t->payload);
 	free(t->req);
@@ -783,7 +783,7 @@ void fs_uring_stop(fs_uring *u)
 	for (int i = 0; i < u->nthreads; i++) {
 		if (u->t[i].started)
 			pthread_join(u->t[i].th, NULL);
-		ur_thread_free(&u->t[i]);
+		ur_thread_clear(&u->t[i]);
 	}
 	free(u->t);
 	free(u);

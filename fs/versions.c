@@ -151,7 +151,7 @@ void fs_version_free(version *v)
 {
 	if (!v)
 		return;
-	folio_tree_free(&v->tree);
+	folio_tree_clear(&v->tree);
 	free(v->dirs);
 	free(v->children);
 	free(v->pipeline);
@@ -235,7 +235,7 @@ int fs_version_get(version **out, fs *f, const char *id)
 	return 0;
 }
 
-void fs_versions_free(fs *f)
+void fs_versions_clear(fs *f)
 {
 	version *v = f->versions;
 

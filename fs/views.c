@@ -66,7 +66,7 @@ static int table_of(fs *f, version *b, folio_index **out)
 	if (!b->ix && !b->ix_err) {
 		folio_index_opts o = { .pixels = 1 };
 		folio_index_stats st;
-		int rc = folio_index_open(&b->ix, f->repo, &b->tree, &o, &st);
+		int rc = folio_index_open(&b->ix, &st, f->repo, &b->tree, &o);
 		if (rc < 0) {
 			fs_log("index of %.12s: %s", b->id, folio_error_last());
 			b->ix_err = -fs_errno(rc);
@@ -266,8 +266,8 @@ static int stage_view(version **out, fs *f, version *v, const char *const *segs,
 	FS_LOG(f, "view %.12s/%s: %zu samples", b->id, pipe, set.n);
 done:
 	fs_version_free(nv);
-	folio_set_free(&in);
-	folio_set_free(&set);
+	folio_set_clear(&in);
+	folio_set_clear(&set);
 	free(canon);
 	free(pipe);
 	return rc;
@@ -418,7 +418,7 @@ static void gen_export(outb *o, version *v, const char *fmt, const folio_index *
 		goto done;
 	}
 	if (!strcmp(fmt, "coco")) {
-		int rc = folio_export_coco(&text, &len, it.v, it.n, cls, ix->nclasses, &skipped);
+		int rc = folio_export_coco(&text, &len, &skipped, it.v, it.n, cls, ix->nclasses);
 		out_text(o, "annotations.json", text, len, rc);
 		for (size_t i = 0; i < it.n; i++) {
 			const folio_entry *e = folio_tree_find(&b->tree, it.v[i].path);
@@ -434,7 +434,8 @@ static void gen_export(outb *o, version *v, const char *fmt, const folio_index *
 			snprintf(name, sizeof name, "images/%s", it.v[i].path);
 			if (e)
 				out_entry(o, name, e);
-			rc = folio_export_yolo_label(&text, &len, &it.v[i], cls, ix->nclasses, &skipped);
+			rc = folio_export_yolo_label(&text, &len, &skipped, &it.v[i], cls,
+						     ix->nclasses);
 			swap_ext(name, sizeof name, "labels/", it.v[i].path, ".txt");
 			out_text(o, name, text, len, rc);
 		}
@@ -444,7 +445,7 @@ static void gen_export(outb *o, version *v, const char *fmt, const folio_index *
 			snprintf(name, sizeof name, "JPEGImages/%s", it.v[i].path);
 			if (e)
 				out_entry(o, name, e);
-			int rc = folio_export_voc(&text, &len, &it.v[i], &skipped);
+			int rc = folio_export_voc(&text, &len, &skipped, &it.v[i]);
 			swap_ext(name, sizeof name, "Annotations/", it.v[i].path, ".xml");
 			out_text(o, name, text, len, rc);
 		}
@@ -453,7 +454,7 @@ static void gen_export(outb *o, version *v, const char *fmt, const folio_index *
 			const folio_sample *s = &ix->samples[set->v[i]];
 			const folio_entry *e = folio_tree_find(&b->tree, folio_index_path(ix, s));
 			uint32_t ids[256];
-			size_t nc = e ? folio_index_classes(ix, s->gt, ids, 256) : 0;
+			size_t nc = e ? folio_index_classes(ids, 256, ix, s->gt) : 0;
 			for (size_t k = 0; k < nc && k < 256; k++) {
 				const char *c = folio_index_str(ix, ids[k]);
 				if (!folio_folder_name_ok(c))
@@ -499,7 +500,7 @@ static void gen_file(outb *o, version *v, const char *fmt, const folio_index *ix
 			}
 		}
 		if (!rc)
-			rc = folio_export_files(&text, &len, prefix, named_items, it.n, &skipped);
+			rc = folio_export_files(&text, &len, &skipped, prefix, named_items, it.n);
 		else
 			folio_error_set(rc, "files.txt: out of memory");
 		out_text(o, fmt, text, len, rc);
@@ -599,7 +600,7 @@ static int manifest_load(version *v, fs *f, const char *path)
 	}
 	fclose(fp);
 	if (rc < 0) {
-		folio_tree_free(&v->tree);
+		folio_tree_clear(&v->tree);
 		folio_tree_init(&v->tree);
 	}
 	return rc;
@@ -641,7 +642,7 @@ static int output_view(version **out, fs *f, version *v, const char *what)
 	if ((rc = table_of(f, b, &ix)) < 0 || (rc = set_of(&set, v, ix)) < 0)
 		return rc;
 	if (!(nv = view_new(b, VK_OUTPUT, what, v->pipeline ? v->pipeline : ""))) {
-		folio_set_free(&set);
+		folio_set_clear(&set);
 		return -ENOMEM;
 	}
 	char mpath[4400], mkey[4400];
@@ -659,14 +660,14 @@ static int output_view(version **out, fs *f, version *v, const char *what)
 		else
 			gen_export(&o, v, what, ix, &set);
 		if (o.err) {
-			folio_set_free(&set);
+			folio_set_clear(&set);
 			fs_version_free(nv);
 			return o.err;
 		}
 		folio_tree_sort(&nv->tree);
 		manifest_save(nv, f, mpath);
 	}
-	folio_set_free(&set);
+	folio_set_clear(&set);
 	folio_tree_sort(&nv->tree);
 	if ((rc = fs_version_index(nv)) < 0) {
 		fs_version_free(nv);
@@ -853,10 +854,10 @@ node *fs_stage_root(fs *f, int *err)
 	id[FOLIO_COMMIT_HEXSZ] = 0;
 	version *v = fs_version_find(f, id);
 	if (v) {
-		folio_tree_free(&t);
+		folio_tree_clear(&t);
 	} else {
 		if (!(v = calloc(1, sizeof *v))) {
-			folio_tree_free(&t);
+			folio_tree_clear(&t);
 			*err = ENOMEM;
 			return NULL;
 		}
@@ -1194,7 +1195,7 @@ int fs_view_list(fs *f, node *p, fs_dirent **out, size_t *n)
 		for (size_t i = 0; i < nf && !rc; i++)
 			rc = dirents_add(out, n, &cap, fv[i].value, 1);
 		folio_facets_free(fv, nf);
-		folio_set_free(&set);
+		folio_set_clear(&set);
 		break;
 	}
 	case M_SLICES: {

@@ -830,7 +830,7 @@ static int build(folio_index **out, folio_repo *repo, const folio_tree *tree,
 	ix = NULL;
 fail:
 	if (have_set)
-		folio_labelset_free(&set);
+		folio_labelset_clear(&set);
 	free(sp.p);
 	free(sp.slots);
 	free(lp.p);
@@ -839,8 +839,8 @@ fail:
 	return rc;
 }
 
-int folio_index_open(folio_index **out, folio_repo *repo, const folio_tree *tree,
-		     const folio_index_opts *opts, folio_index_stats *stats)
+int folio_index_open(folio_index **out, folio_index_stats *stats, folio_repo *repo,
+		     const folio_tree *tree, const folio_index_opts *opts)
 {
 	folio_index_opts o = { .pixels = 1 };
 	folio_index_stats st = { 0 };
@@ -879,7 +879,7 @@ done:
 
 /* ---- annotations for exports ------------------------------------------ */
 
-size_t folio_index_classes(const folio_index *ix, uint32_t ann, uint32_t *out, size_t max)
+size_t folio_index_classes(uint32_t *out, size_t max, const folio_index *ix, uint32_t ann)
 {
 	size_t n = 0;
 

@@ -30,7 +30,7 @@
  * (finding one means scanning the text). */
 #define LINE_SCAN_MAX ((size_t)64 << 20)
 
-int lb_coco_is(const cJSON *root)
+int labels_coco_is(const cJSON *root)
 {
 	return cJSON_IsObject(root) &&
 	       cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "images")) &&
@@ -38,7 +38,7 @@ int lb_coco_is(const cJSON *root)
 	       cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(root, "categories"));
 }
 
-int lb_coco_results_is(const cJSON *root)
+int labels_coco_results_is(const cJSON *root)
 {
 	const cJSON *first = cJSON_IsArray(root) ? root->child : NULL;
 
@@ -49,7 +49,7 @@ int lb_coco_results_is(const cJSON *root)
 		cJSON_GetObjectItemCaseSensitive(first, "score"));
 }
 
-void lb_coco_ids_free(lb_coco_ids *c)
+void labels_coco_ids_clear(labels_coco_ids *c)
 {
 	free(c->file);
 	for (size_t i = 0; i < c->nimg; i++)
@@ -64,31 +64,31 @@ void lb_coco_ids_free(lb_coco_ids *c)
 }
 
 typedef struct ctx {
-	lb *b;
+	labels_builder *b;
 	const char *file, *text;
 	size_t len;
 	int nerr;
 } ctx;
 
-static int bad(ctx *c, const lb_jstep *path, size_t n, const char *fmt, ...)
+static int bad(ctx *c, const labels_jstep *path, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* Records an error at the value path leads to; 1 (skip) or FOLIO_ENOMEM. */
-static int bad(ctx *c, const lb_jstep *path, size_t n, const char *fmt, ...)
+static int bad(ctx *c, const labels_jstep *path, size_t n, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg = NULL;
 	int ln = 0, rc;
 
 	if (c->len <= LINE_SCAN_MAX || c->nerr < 3)
-		ln = lb_json_line(c->text, c->len, path, n);
+		ln = labels_json_line(c->text, c->len, path, n);
 	c->nerr++;
 	va_start(ap, fmt);
 	rc = vasprintf(&msg, fmt, ap);
 	va_end(ap);
 	if (rc < 0)
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
-	rc = lb_error(c->b, c->file, ln, "%s", msg);
+	rc = labels_error(c->b, c->file, ln, "%s", msg);
 	free(msg);
 	return rc < 0 ? FOLIO_ENOMEM : 1;
 }
@@ -149,7 +149,7 @@ static long find_id64(const int64_t *v, size_t n, int64_t id)
 static int read_categories(ctx *c, const cJSON *cats, idpair **out, char ***names, size_t *n)
 {
 	size_t total = (size_t)cJSON_GetArraySize(cats), k = 0, i = 0;
-	lb_jstep path[3] = { { "categories", 0 }, { NULL, 0 }, { NULL, 0 } };
+	labels_jstep path[3] = { { "categories", 0 }, { NULL, 0 }, { NULL, 0 } };
 	const cJSON *o;
 	int rc = 0;
 
@@ -173,7 +173,7 @@ static int read_categories(ctx *c, const cJSON *cats, idpair **out, char ***name
 		} else if (find_id(*out, k, id) >= 0) {
 			rc = bad(c, path, 3, "categories[%zu]: \"id\" repeats an earlier category", i - 1);
 		} else {
-			if (!((*names)[k] = strdup(name->valuestring)) || lb_class(c->b, name->valuestring) < 0)
+			if (!((*names)[k] = strdup(name->valuestring)) || labels_class(c->b, name->valuestring) < 0)
 				return folio_error_set(FOLIO_ENOMEM, "out of memory");
 			(*out)[k].id = id;
 			(*out)[k].idx = k;
@@ -205,8 +205,8 @@ static const char *cat_name(const idpair *cats, char **names, size_t n, int64_t 
 static int read_object(ctx *c, const cJSON *o, size_t i, int results, const idpair *cats,
 		       char **names, size_t ncat, const char *labeler, folio_object *out)
 {
-	lb_jstep path[3] = { { "annotations", 0 }, { NULL, i }, { NULL, 0 } };
-	lb_jstep *p = results ? path + 1 : path;
+	labels_jstep path[3] = { { "annotations", 0 }, { NULL, i }, { NULL, 0 } };
+	labels_jstep *p = results ? path + 1 : path;
 	size_t d = results ? 1 : 2; /* steps to the object */
 	const char *what = results ? "" : "annotations";
 	const char *why;
@@ -227,7 +227,7 @@ static int read_object(ctx *c, const cJSON *o, size_t i, int results, const idpa
 	v = cJSON_GetObjectItemCaseSensitive(o, "bbox");
 	if (!v)
 		return bad(c, p, d, "%s[%zu]: \"bbox\" is missing", what, i);
-	if (lb_json_box(&out->box, v, &why) < 0)
+	if (labels_json_box(&out->box, v, &why) < 0)
 		return bad(c, p, d + 1, "%s[%zu]: %s", what, i, why);
 	out->has_box = 1;
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "score")) && !cJSON_IsNull(v)) {
@@ -253,20 +253,21 @@ static int read_object(ctx *c, const cJSON *o, size_t i, int results, const idpa
 	if (rc == 0 && labeler && !(out->labeler = strdup(labeler)))
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 	if (rc < 0)
-		lb_object_clear(out);
+		labels_object_clear(out);
 	return rc;
 }
 
-static int set_split(folio_annotation *a, const lb_source *src)
+static int set_split(folio_annotation *a, const labels_source *src)
 {
-	const char *s = src->split ? src->split : lb_split_from_path(a->image, strlen(a->image));
+	const char *s = src->split ? src->split : labels_split_from_path(a->image,
+									 strlen(a->image));
 
 	if (s && !(a->split = strdup(s)))
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	return 0;
 }
 
-int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
+int labels_coco_file(labels_builder *b, const labels_source *src, size_t entry, const char *text,
 		 size_t len, cJSON *root)
 {
 	ctx c = { b, b->tree->v[entry].path, text, len, 0 };
@@ -277,16 +278,17 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 	char **catnames = NULL, *dir = NULL, *parent = NULL, *rel = NULL;
 	size_t ncat = 0, nimg = 0;
 	folio_annotation *pend = NULL;
-	lb_coco_ids ids;
+	labels_coco_ids ids;
 	int rc = 0;
 
 	memset(&ids, 0, sizeof ids);
 	if (!cJSON_IsArray(images) || !cJSON_IsArray(anns)) {
-		rc = lb_error(b, c.file, 1, "not a COCO instances file (needs \"images\" and \"annotations\" arrays)");
+		rc = labels_error(b, c.file, 1,
+				  "not a COCO instances file (needs \"images\" and \"annotations\" arrays)");
 		goto cleanup;
 	}
 	if (cats && !cJSON_IsArray(cats)) {
-		lb_jstep p[1] = { { "categories", 0 } };
+		labels_jstep p[1] = { { "categories", 0 } };
 		rc = bad(&c, p, 1, "\"categories\" must be an array");
 		if (rc < 0)
 			goto cleanup;
@@ -300,7 +302,7 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	if (!(dir = lb_dirname(c.file)) || !(parent = lb_dirname(dir))) {
+	if (!(dir = labels_dirname(c.file)) || !(parent = labels_dirname(dir))) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
 	}
@@ -308,7 +310,7 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 	const char *bases[3] = { src->images, dir, *dir ? parent : NULL };
 	size_t i = 0;
 	const cJSON *o;
-	lb_jstep path[3] = { { "images", 0 }, { NULL, 0 }, { NULL, 0 } };
+	labels_jstep path[3] = { { "images", 0 }, { NULL, 0 }, { NULL, 0 } };
 	cJSON_ArrayForEach(o, images) {
 		int64_t id;
 		const cJSON *fn = cJSON_GetObjectItemCaseSensitive(o, "file_name");
@@ -321,7 +323,7 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 		} else if (!cJSON_IsString(fn)) {
 			path[2].key = "file_name";
 			rc = bad(&c, path, fn ? 3 : 2, "images[%zu]: \"file_name\" must be a string", i - 1);
-		} else if (lb_clean_path(&rel, fn->valuestring, &why) < 0) {
+		} else if (labels_clean_path(&rel, fn->valuestring, &why) < 0) {
 			path[2].key = "file_name";
 			if (!why) {
 				rc = FOLIO_ENOMEM;
@@ -331,7 +333,7 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 				 fn->valuestring, why);
 		} else {
 			folio_annotation *a = &pend[nimg];
-			rc = lb_resolve_image(b, &a->image, rel, bases, 3);
+			rc = labels_resolve_image(b, &a->image, rel, bases, 3);
 			free(rel);
 			rel = NULL;
 			if (rc < 0)
@@ -360,7 +362,7 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 		qsort(imgids, nimg, sizeof *imgids, cmp_idpair);
 	for (size_t k = 1; k < nimg; k++)
 		if (imgids[k].id == imgids[k - 1].id) {
-			lb_jstep p[1] = { { "images", 0 } };
+			labels_jstep p[1] = { { "images", 0 } };
 			if ((rc = bad(&c, p, 1, "images: two images share the id %lld; annotations go to the first",
 				      (long long)imgids[k].id)) < 0)
 				goto cleanup;
@@ -383,7 +385,7 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 					 i - 1, (long long)iid);
 			else if ((rc = read_object(&c, o, i - 1, 0, catids, catnames, ncat, src->labeler,
 						   &obj)) == 0)
-				rc = lb_add_object(&pend[k], &obj);
+				rc = labels_add_object(&pend[k], &obj);
 		}
 		if (rc < 0)
 			goto cleanup;
@@ -413,7 +415,7 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 			goto cleanup;
 		}
 	}
-	lb_coco_ids *v = realloc(b->cocos, (b->ncocos + 1) * sizeof *v);
+	labels_coco_ids *v = realloc(b->cocos, (b->ncocos + 1) * sizeof *v);
 	if (!v) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
@@ -422,11 +424,11 @@ int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
 	v[b->ncocos++] = ids;
 	memset(&ids, 0, sizeof ids);
 	for (size_t k = 0; k < nimg && rc == 0; k++)
-		rc = lb_push(b, &pend[k]);
+		rc = labels_push(b, &pend[k]);
 cleanup:
-	lb_coco_ids_free(&ids);
+	labels_coco_ids_clear(&ids);
 	for (size_t k = 0; k < nimg; k++)
-		lb_annotation_clear(&pend[k]);
+		labels_annotation_clear(&pend[k]);
 	free(pend);
 	free(imgids);
 	for (size_t k = 0; k < ncat; k++)
@@ -440,7 +442,7 @@ cleanup:
 }
 
 /* The instances file a results file takes its ids from. */
-static const lb_coco_ids *pick_gt(lb *b, const lb_source *src, const char *file)
+static const labels_coco_ids *pick_gt(labels_builder *b, const labels_source *src, const char *file)
 {
 	if (src->gt) {
 		for (size_t i = 0; i < b->ncocos; i++)
@@ -458,11 +460,12 @@ static const lb_coco_ids *pick_gt(lb *b, const lb_source *src, const char *file)
 	return b->ncocos ? &b->cocos[0] : NULL;
 }
 
-int lb_coco_results_file(lb *b, const lb_source *src, size_t entry, const char *text,
+int labels_coco_results_file(labels_builder *b, const labels_source *src, size_t entry,
+			     const char *text,
 			 size_t len, cJSON *root)
 {
 	ctx c = { b, b->tree->v[entry].path, text, len, 0 };
-	const lb_coco_ids *gt;
+	const labels_coco_ids *gt;
 	long *slot = NULL;
 	folio_annotation *pend = NULL;
 	idpair *cats = NULL;
@@ -470,12 +473,15 @@ int lb_coco_results_file(lb *b, const lb_source *src, size_t entry, const char *
 	int rc = 0;
 
 	if (!cJSON_IsArray(root)) {
-		rc = lb_error(b, c.file, 1, "not COCO results (an array of {image_id, category_id, bbox, score})");
+		rc = labels_error(b, c.file, 1,
+				  "not COCO results (an array of {image_id, category_id, bbox, score})");
 		goto cleanup;
 	}
 	if (!(gt = pick_gt(b, src, c.file))) {
-		rc = src->gt ? lb_error(b, c.file, 0, "COCO instances file '%s' was not read", src->gt)
-			     : lb_error(b, c.file, 0, "no COCO instances file in this version to take image and category ids from");
+		rc = src->gt ? labels_error(b, c.file, 0, "COCO instances file '%s' was not read",
+					    src->gt)
+			     : labels_error(b, c.file, 0,
+					    "no COCO instances file in this version to take image and category ids from");
 		goto cleanup;
 	}
 	if (gt->nimg && !(slot = malloc(gt->nimg * sizeof *slot))) {
@@ -493,7 +499,7 @@ int lb_coco_results_file(lb *b, const lb_source *src, size_t entry, const char *
 	size_t i = 0;
 	const cJSON *o;
 	cJSON_ArrayForEach(o, root) {
-		lb_jstep path[2] = { { NULL, i }, { "image_id", 0 } };
+		labels_jstep path[2] = { { NULL, i }, { "image_id", 0 } };
 		int64_t iid;
 		folio_object obj;
 		long k;
@@ -510,7 +516,7 @@ int lb_coco_results_file(lb *b, const lb_source *src, size_t entry, const char *
 			if (slot[k] < 0) {
 				folio_annotation *v = realloc(pend, (npend + 1) * sizeof *v);
 				if (!v) {
-					lb_object_clear(&obj);
+					labels_object_clear(&obj);
 					rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 					goto cleanup;
 				}
@@ -522,21 +528,21 @@ int lb_coco_results_file(lb *b, const lb_source *src, size_t entry, const char *
 				a->prediction = 1;
 				if (!(a->image = strdup(gt->img_path[k])) || !(a->source = strdup(c.file)) ||
 				    set_split(a, src) < 0) {
-					lb_object_clear(&obj);
+					labels_object_clear(&obj);
 					rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 					goto cleanup;
 				}
 			}
-			rc = lb_add_object(&pend[slot[k]], &obj);
+			rc = labels_add_object(&pend[slot[k]], &obj);
 		}
 		if (rc < 0)
 			goto cleanup;
 	}
 	for (size_t k = 0; k < npend && rc >= 0; k++)
-		rc = lb_push(b, &pend[k]);
+		rc = labels_push(b, &pend[k]);
 cleanup:
 	for (size_t k = 0; k < npend; k++)
-		lb_annotation_clear(&pend[k]);
+		labels_annotation_clear(&pend[k]);
 	free(pend);
 	free(slot);
 	free(cats);

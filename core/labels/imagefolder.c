@@ -18,7 +18,7 @@
 
 /* Pushes an annotation for image with one image-level object of class
  * cls (cls_len bytes); split from the folders in path[0..split_len). */
-static int push_one(lb *b, const lb_source *src, const char *path, const char *cls,
+static int push_one(labels_builder *b, const labels_source *src, const char *path, const char *cls,
 		    size_t cls_len, size_t split_len)
 {
 	folio_annotation a;
@@ -27,32 +27,33 @@ static int push_one(lb *b, const lb_source *src, const char *path, const char *c
 
 	memset(&a, 0, sizeof a);
 	memset(&o, 0, sizeof o);
-	const char *split = src && src->split ? src->split : lb_split_from_path(path, split_len);
+	const char *split = src && src->split ? src->split : labels_split_from_path(path,
+										    split_len);
 	/* the "label file" of an ImageFolder image is its folder */
-	if (!(a.image = strdup(path)) || !(a.source = lb_dirname(path)) ||
+	if (!(a.image = strdup(path)) || !(a.source = labels_dirname(path)) ||
 	    (split && !(a.split = strdup(split))) || !(o.cls = strndup(cls, cls_len)) ||
 	    (src && src->labeler && !(o.labeler = strdup(src->labeler)))) {
-		lb_object_clear(&o);
-		lb_annotation_clear(&a);
+		labels_object_clear(&o);
+		labels_annotation_clear(&a);
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	}
 	a.format = FOLIO_LABELS_IMAGEFOLDER;
 	a.prediction = src ? src->prediction : 0;
-	if ((rc = lb_add_object(&a, &o)) < 0) {
-		lb_annotation_clear(&a);
+	if ((rc = labels_add_object(&a, &o)) < 0) {
+		labels_annotation_clear(&a);
 		return rc;
 	}
-	return lb_push(b, &a);
+	return labels_push(b, &a);
 }
 
-int lb_imagefolder(lb *b, const lb_source *src)
+int labels_imagefolder(labels_builder *b, const labels_source *src)
 {
 	size_t pl = strlen(src->path);
 	int rc = 0;
 
 	for (size_t i = 0; i < b->tree->n && rc == 0; i++) {
 		const char *p = b->tree->v[i].path;
-		if (!lb_is_image(p) || strncmp(p, ".folio/", 7) == 0)
+		if (!labels_is_image(p) || strncmp(p, ".folio/", 7) == 0)
 			continue;
 		if (pl && (strncmp(p, src->path, pl) != 0 || p[pl] != '/'))
 			continue;
@@ -73,7 +74,7 @@ static int is_split_name(const char *name, size_t len)
 		return 0;
 	memcpy(buf, name, len);
 	memcpy(buf + len, "/x", 3);
-	return lb_split_from_path(buf, len + 2) != NULL;
+	return labels_split_from_path(buf, len + 2) != NULL;
 }
 
 typedef struct folder {
@@ -124,7 +125,7 @@ static char *parent_key(const char *path, size_t parent_len)
 	return k;
 }
 
-int lb_imagefolder_detect(lb *b)
+int labels_imagefolder_detect(labels_builder *b)
 {
 	folder *v = NULL;
 	size_t n = 0, cap = 0, nq = 0;
@@ -134,7 +135,7 @@ int lb_imagefolder_detect(lb *b)
 	for (size_t i = 0; i < b->tree->n && rc == 0; i++) {
 		const char *p = b->tree->v[i].path;
 		const char *slash = strrchr(p, '/');
-		if (!slash || !lb_is_image(p) || strncmp(p, ".folio/", 7) == 0)
+		if (!slash || !labels_is_image(p) || strncmp(p, ".folio/", 7) == 0)
 			continue;
 		size_t len = (size_t)(slash - p);
 		if (n && v[n - 1].len == len && memcmp(v[n - 1].path, p, len) == 0)
@@ -180,7 +181,7 @@ int lb_imagefolder_detect(lb *b)
 	for (size_t i = 0; i < b->tree->n && rc == 0; i++) {
 		const char *p = b->tree->v[i].path;
 		const char *slash = strrchr(p, '/');
-		if (!slash || !lb_is_image(p))
+		if (!slash || !labels_is_image(p))
 			continue;
 		folder key = { p, (size_t)(slash - p), NULL, NULL, 0 };
 		const folder *f = bsearch(&key, v, nq, sizeof *v, cmp_path);

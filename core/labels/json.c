@@ -3,7 +3,7 @@
  * value for error messages.
  *
  * cJSON keeps no positions, so a problem found after parsing (a bad box in
- * annotations[7]) would have no line. lb_json_line walks the text of a
+ * annotations[7]) would have no line. labels_json_line walks the text of a
  * document that cJSON already accepted and finds where the value at a
  * path starts. It only skips tokens (strings, brackets, scalars) and never
  * recurses, so it is cheap and safe on any input; it is called only when
@@ -46,7 +46,8 @@ static int unterminated(const char *t, size_t len)
 	return depth > 0;
 }
 
-cJSON *lb_json_parse(lb *b, const char *file, const char *text, size_t len, int *fatal)
+cJSON *labels_json_parse(labels_builder *b, const char *file, const char *text, size_t len,
+			 int *fatal)
 {
 	const char *end = NULL;
 	cJSON *root;
@@ -54,7 +55,7 @@ cJSON *lb_json_parse(lb *b, const char *file, const char *text, size_t len, int 
 
 	*fatal = 0;
 	if (len == 0) {
-		if (lb_error(b, file, 0, "empty file, not JSON") < 0)
+		if (labels_error(b, file, 0, "empty file, not JSON") < 0)
 			*fatal = 1;
 		return NULL;
 	}
@@ -66,14 +67,15 @@ cJSON *lb_json_parse(lb *b, const char *file, const char *text, size_t len, int 
 		size_t last = len;
 		while (last > 0 && strchr(" \t\r\n", text[last - 1]))
 			last--;
-		rc = lb_error(b, file, line_at(text, last ? last - 1 : 0),
+		rc = labels_error(b, file, line_at(text, last ? last - 1 : 0),
 			      "JSON ends early (truncated file?)");
 	} else {
 		size_t off = end && end >= text && end <= text + len ? (size_t)(end - text) : 0;
 		size_t col = 1;
 		while (col <= off && text[off - col] != '\n')
 			col++;
-		rc = lb_error(b, file, line_at(text, off), "JSON syntax error at column %zu", col);
+		rc = labels_error(b, file, line_at(text, off), "JSON syntax error at column %zu",
+				  col);
 	}
 	if (rc < 0)
 		*fatal = 1;
@@ -123,7 +125,7 @@ static size_t skip_value(const char *t, size_t len, size_t i)
 	return i;
 }
 
-int lb_json_line(const char *text, size_t len, const lb_jstep *path, size_t n)
+int labels_json_line(const char *text, size_t len, const labels_jstep *path, size_t n)
 {
 	size_t i = skip_ws(text, len, 0);
 
@@ -172,7 +174,7 @@ int lb_json_line(const char *text, size_t len, const lb_jstep *path, size_t n)
 	return i < len ? line_at(text, i) : 0;
 }
 
-int lb_json_box(folio_box *out, const cJSON *arr, const char **why)
+int labels_json_box(folio_box *out, const cJSON *arr, const char **why)
 {
 	double v[4];
 

@@ -22,7 +22,7 @@
  *          in at least two sibling class folders
  *
  * A bad file never stops the load: its problems are recorded with file and
- * line (lb_error) and the rest goes on. Only running out of memory or an
+ * line (labels_error) and the rest goes on. Only running out of memory or an
  * I/O failure returns an error.
  */
 #include <errno.h>
@@ -73,7 +73,7 @@ int folio_label_format_parse(folio_label_format *out, const char *name)
 
 /* ---- errors ---- */
 
-static int push_error(lb *b, const char *file, int line, char *msg)
+static int push_error(labels_builder *b, const char *file, int line, char *msg)
 {
 	folio_labelset *s = b->set;
 
@@ -99,7 +99,7 @@ static int push_error(lb *b, const char *file, int line, char *msg)
 }
 
 /* Closes the throttling window of the current file. */
-static int flush_dropped(lb *b)
+static int flush_dropped(labels_builder *b)
 {
 	int rc = 0;
 
@@ -116,7 +116,7 @@ static int flush_dropped(lb *b)
 	return rc;
 }
 
-int lb_error(lb *b, const char *file, int line, const char *fmt, ...)
+int labels_error(labels_builder *b, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg = NULL;
@@ -128,7 +128,7 @@ int lb_error(lb *b, const char *file, int line, const char *fmt, ...)
 		if (!(b->cur_file = strdup(file)))
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	}
-	if (b->cur_errors >= LB_MAX_ERRORS_PER_FILE) {
+	if (b->cur_errors >= LABELS_MAX_ERRORS_PER_FILE) {
 		b->cur_dropped++;
 		return 0;
 	}
@@ -143,7 +143,7 @@ int lb_error(lb *b, const char *file, int line, const char *fmt, ...)
 
 /* ---- reading ---- */
 
-int lb_read(lb *b, size_t entry, char **text, size_t *len)
+int labels_read(labels_builder *b, size_t entry, char **text, size_t *len)
 {
 	const folio_entry *e = &b->tree->v[entry];
 	void *buf = NULL;
@@ -154,18 +154,18 @@ int lb_read(lb *b, size_t entry, char **text, size_t *len)
 	*len = 0;
 	b->used[entry] = 1;
 	if (e->kind == FOLIO_ENTRY_LINK) {
-		rc = lb_error(b, e->path, 0, "a symbolic link, not a label file");
+		rc = labels_error(b, e->path, 0, "a symbolic link, not a label file");
 		return rc < 0 ? rc : 1;
 	}
 	if (e->size > MAX_LABEL_FILE) {
-		rc = lb_error(b, e->path, 0, "label file too large (%llu bytes; at most %zu)",
+		rc = labels_error(b, e->path, 0, "label file too large (%llu bytes; at most %zu)",
 			      (unsigned long long)e->size, MAX_LABEL_FILE);
 		return rc < 0 ? rc : 1;
 	}
 	if ((rc = b->read(&buf, &n, e, b->payload)) < 0) {
 		if (rc == FOLIO_ENOMEM || rc == FOLIO_EIO || rc == FOLIO_ENOSPC)
 			return rc;
-		rc = lb_error(b, e->path, 0, "cannot read: %s", folio_error_last());
+		rc = labels_error(b, e->path, 0, "cannot read: %s", folio_error_last());
 		return rc < 0 ? rc : 1;
 	}
 	char *t = realloc(buf, n + 1);
@@ -179,7 +179,7 @@ int lb_read(lb *b, size_t entry, char **text, size_t *len)
 	return 0;
 }
 
-long lb_find(const lb *b, const char *path)
+long labels_find(const labels_builder *b, const char *path)
 {
 	const folio_entry *e = folio_tree_find(b->tree, path);
 
@@ -197,7 +197,7 @@ static uint64_t hash_str(const char *s)
 	return h;
 }
 
-int lb_class(lb *b, const char *name)
+int labels_class(labels_builder *b, const char *name)
 {
 	folio_labelset *s = b->set;
 
@@ -237,7 +237,7 @@ int lb_class(lb *b, const char *name)
 	return 0;
 }
 
-void lb_object_clear(folio_object *o)
+void labels_object_clear(folio_object *o)
 {
 	free(o->cls);
 	free(o->labeler);
@@ -245,10 +245,10 @@ void lb_object_clear(folio_object *o)
 	memset(o, 0, sizeof *o);
 }
 
-void lb_annotation_clear(folio_annotation *a)
+void labels_annotation_clear(folio_annotation *a)
 {
 	for (size_t i = 0; i < a->nobjects; i++)
-		lb_object_clear(&a->objects[i]);
+		labels_object_clear(&a->objects[i]);
 	free(a->objects);
 	for (size_t i = 0; i < a->ntags; i++)
 		free(a->tags[i]);
@@ -272,10 +272,10 @@ static int grow_pow2(void **v, size_t n, size_t size)
 	return 0;
 }
 
-int lb_add_object(folio_annotation *a, folio_object *o)
+int labels_add_object(folio_annotation *a, folio_object *o)
 {
 	if (grow_pow2((void **)&a->objects, a->nobjects, sizeof *a->objects) < 0) {
-		lb_object_clear(o);
+		labels_object_clear(o);
 		return FOLIO_ENOMEM;
 	}
 	a->objects[a->nobjects++] = *o;
@@ -283,7 +283,7 @@ int lb_add_object(folio_annotation *a, folio_object *o)
 	return 0;
 }
 
-int lb_add_tag(folio_annotation *a, char *tag)
+int labels_add_tag(folio_annotation *a, char *tag)
 {
 	if (grow_pow2((void **)&a->tags, a->ntags, sizeof *a->tags) < 0) {
 		free(tag);
@@ -293,13 +293,13 @@ int lb_add_tag(folio_annotation *a, char *tag)
 	return 0;
 }
 
-int lb_push(lb *b, folio_annotation *a)
+int labels_push(labels_builder *b, folio_annotation *a)
 {
 	folio_labelset *s = b->set;
 	int rc = 0;
 
 	for (size_t i = 0; i < a->nobjects && rc == 0; i++)
-		rc = lb_class(b, a->objects[i].cls);
+		rc = labels_class(b, a->objects[i].cls);
 	if (rc == 0 && s->n == b->ann_cap) {
 		size_t cap = b->ann_cap ? b->ann_cap * 2 : 64;
 		folio_annotation *v = realloc(s->v, cap * sizeof *v);
@@ -311,7 +311,7 @@ int lb_push(lb *b, folio_annotation *a)
 		}
 	}
 	if (rc < 0) {
-		lb_annotation_clear(a);
+		labels_annotation_clear(a);
 		return rc;
 	}
 	if (!a->prediction)
@@ -373,9 +373,9 @@ static int merge_into(folio_annotation *dst, folio_annotation *src)
 	if (folio_annotation_relative(src) && !folio_annotation_relative(dst) && dst->width > 0)
 		folio_annotation_set_size(src, dst->width, dst->height);
 	for (size_t i = 0; i < src->nobjects && rc == 0; i++)
-		rc = lb_add_object(dst, &src->objects[i]);
+		rc = labels_add_object(dst, &src->objects[i]);
 	for (size_t i = 0; i < src->ntags && rc == 0; i++) {
-		rc = lb_add_tag(dst, src->tags[i]);
+		rc = labels_add_tag(dst, src->tags[i]);
 		src->tags[i] = NULL;
 	}
 	if (!dst->split && src->split) {
@@ -386,11 +386,11 @@ static int merge_into(folio_annotation *dst, folio_annotation *src)
 		dst->width = src->width;
 		dst->height = src->height;
 	}
-	lb_annotation_clear(src);
+	labels_annotation_clear(src);
 	return rc;
 }
 
-static int finish(lb *b)
+static int finish(labels_builder *b)
 {
 	folio_labelset *s = b->set;
 	size_t w = 0;
@@ -404,7 +404,7 @@ static int finish(lb *b)
 			if (rc == 0)
 				rc = merge_into(&s->v[w - 1], &s->v[i]);
 			else
-				lb_annotation_clear(&s->v[i]);
+				labels_annotation_clear(&s->v[i]);
 			continue;
 		}
 		if (w != i)
@@ -419,7 +419,7 @@ static int finish(lb *b)
 
 /* ---- sources ---- */
 
-static void source_clear(lb_source *src)
+static void source_clear(labels_source *src)
 {
 	free(src->path);
 	free(src->images);
@@ -431,7 +431,7 @@ static void source_clear(lb_source *src)
 }
 
 /* Index range of the entries at or under path ("" is everything). */
-static void under_range(const lb *b, const char *path, size_t *lo, size_t *hi)
+static void under_range(const labels_builder *b, const char *path, size_t *lo, size_t *hi)
 {
 	size_t l = strlen(path), a = 0, z = b->tree->n;
 
@@ -470,7 +470,7 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 /* 1 if some file is at or under path. */
-static int exists_under(const lb *b, const char *path)
+static int exists_under(const labels_builder *b, const char *path)
 {
 	size_t lo, hi;
 
@@ -495,7 +495,7 @@ static int in_predictions(const char *path)
 }
 
 /* Reads and parses one JSON label file of a declared or detected source. */
-static int run_json(lb *b, const lb_source *src, size_t entry, int declared)
+static int run_json(labels_builder *b, const labels_source *src, size_t entry, int declared)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -503,24 +503,25 @@ static int run_json(lb *b, const lb_source *src, size_t entry, int declared)
 	int rc, fatal = 0;
 	const char *path = b->tree->v[entry].path;
 
-	if ((rc = lb_read(b, entry, &text, &len)) != 0)
+	if ((rc = labels_read(b, entry, &text, &len)) != 0)
 		return rc < 0 ? rc : 0;
-	if (!(root = lb_json_parse(b, path, text, len, &fatal))) {
+	if (!(root = labels_json_parse(b, path, text, len, &fatal))) {
 		rc = fatal ? FOLIO_ENOMEM : 0;
 		goto cleanup;
 	}
 	switch (src->format) {
 	case FOLIO_LABELS_NATIVE:
-		rc = lb_native_file(b, src, entry, text, len, root);
+		rc = labels_native_file(b, src, entry, text, len, root);
 		break;
 	case FOLIO_LABELS_COCO:
-		if (!lb_coco_is(root) && declared)
-			rc = lb_error(b, path, 1, "not a COCO instances file (needs \"images\" and \"annotations\" arrays)");
+		if (!labels_coco_is(root) && declared)
+			rc = labels_error(b, path, 1,
+					  "not a COCO instances file (needs \"images\" and \"annotations\" arrays)");
 		else
-			rc = lb_coco_file(b, src, entry, text, len, root);
+			rc = labels_coco_file(b, src, entry, text, len, root);
 		break;
 	case FOLIO_LABELS_COCO_RESULTS:
-		rc = lb_coco_results_file(b, src, entry, text, len, root);
+		rc = labels_coco_results_file(b, src, entry, text, len, root);
 		break;
 	default:
 		break;
@@ -531,29 +532,29 @@ cleanup:
 	return rc;
 }
 
-static int run_voc(lb *b, const lb_source *src, size_t entry, int declared)
+static int run_voc(labels_builder *b, const labels_source *src, size_t entry, int declared)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
 
-	if ((rc = lb_read(b, entry, &text, &len)) != 0)
+	if ((rc = labels_read(b, entry, &text, &len)) != 0)
 		return rc < 0 ? rc : 0;
-	rc = lb_voc_file(b, src, entry, text, len, declared);
+	rc = labels_voc_file(b, src, entry, text, len, declared);
 	free(text);
 	return rc;
 }
 
-static int run_declared(lb *b, const lb_source *src)
+static int run_declared(labels_builder *b, const labels_source *src)
 {
 	size_t lo, hi;
 	int rc = 0, fatal = 0;
-	lb_names *names = NULL;
+	labels_names *names = NULL;
 
 	if (src->format == FOLIO_LABELS_IMAGEFOLDER)
-		return lb_imagefolder(b, src);
+		return labels_imagefolder(b, src);
 	if (src->format == FOLIO_LABELS_YOLO && src->names) {
-		if (!(names = lb_yolo_names_at(b, src->names, &fatal)) && fatal)
+		if (!(names = labels_yolo_names_at(b, src->names, &fatal)) && fatal)
 			return FOLIO_ENOMEM;
 		if (!names)
 			return 0; /* error recorded: without names the classes are unknown */
@@ -575,21 +576,21 @@ static int run_declared(lb *b, const lb_source *src)
 				rc = run_voc(b, src, i, 1);
 			break;
 		case FOLIO_LABELS_YOLO: {
-			if (!ends_with(e->path, ".txt") || strcmp(lb_basename(e->path), "classes.txt") == 0)
+			if (!ends_with(e->path, ".txt") || strcmp(labels_basename(e->path), "classes.txt") == 0)
 				break;
 			if (src->names && strcmp(e->path, src->names) == 0)
 				break;
-			lb_names *n = names;
+			labels_names *n = names;
 			if (!n) {
-				char *dir = lb_dirname(e->path);
+				char *dir = labels_dirname(e->path);
 				if (!dir)
 					return folio_error_set(FOLIO_ENOMEM, "out of memory");
-				n = lb_yolo_names_for(b, dir, &fatal);
+				n = labels_yolo_names_for(b, dir, &fatal);
 				free(dir);
 				if (fatal)
 					return FOLIO_ENOMEM;
 			}
-			rc = lb_yolo_file(b, src, i, n);
+			rc = labels_yolo_file(b, src, i, n);
 			break;
 		}
 		default:
@@ -600,10 +601,10 @@ static int run_declared(lb *b, const lb_source *src)
 }
 
 /* A source object of dataset.json: path-like members are cleaned. */
-static int parse_source(lb *b, lb_source *out, const cJSON *o, size_t idx,
+static int parse_source(labels_builder *b, labels_source *out, const cJSON *o, size_t idx,
 			const char *file, const char *text, size_t len)
 {
-	lb_jstep at[3] = { { "labels", 0 }, { NULL, idx }, { NULL, 0 } };
+	labels_jstep at[3] = { { "labels", 0 }, { NULL, idx }, { NULL, 0 } };
 	const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "format");
 	static const char *const pathkeys[] = { "path", "images", "names", "gt" };
 	char **dest[] = { &out->path, &out->images, &out->names, &out->gt };
@@ -611,11 +612,11 @@ static int parse_source(lb *b, lb_source *out, const cJSON *o, size_t idx,
 
 	memset(out, 0, sizeof *out);
 	if (!cJSON_IsObject(o))
-		return lb_error(b, file, lb_json_line(text, len, at, 2),
+		return labels_error(b, file, labels_json_line(text, len, at, 2),
 				"labels[%zu]: a source must be an object", idx) < 0 ? FOLIO_ENOMEM : 1;
 	if (!cJSON_IsString(f) || folio_label_format_parse(&out->format, f->valuestring) < 0) {
 		at[2].key = "format";
-		return lb_error(b, file, lb_json_line(text, len, at, f ? 3 : 2),
+		return labels_error(b, file, labels_json_line(text, len, at, f ? 3 : 2),
 				"labels[%zu]: \"format\" must be one of native, coco, yolo, voc, "
 				"imagefolder, coco-results", idx) < 0 ? FOLIO_ENOMEM : 1;
 	}
@@ -625,24 +626,24 @@ static int parse_source(lb *b, lb_source *out, const cJSON *o, size_t idx,
 		if (!v) {
 			if (k == 0) {
 				source_clear(out);
-				return lb_error(b, file, lb_json_line(text, len, at, 2),
+				return labels_error(b, file, labels_json_line(text, len, at, 2),
 						"labels[%zu]: \"path\" is missing", idx) < 0 ? FOLIO_ENOMEM : 1;
 			}
 			continue;
 		}
 		if (!cJSON_IsString(v)) {
 			source_clear(out);
-			return lb_error(b, file, lb_json_line(text, len, at, 3),
+			return labels_error(b, file, labels_json_line(text, len, at, 3),
 					"labels[%zu]: \"%s\" must be a string", idx, pathkeys[k]) < 0
 				       ? FOLIO_ENOMEM : 1;
 		}
 		if (v->valuestring[0] == '\0' || strcmp(v->valuestring, ".") == 0) {
 			*dest[k] = strdup("");
-		} else if (lb_clean_path(dest[k], v->valuestring, &why) < 0) {
+		} else if (labels_clean_path(dest[k], v->valuestring, &why) < 0) {
 			source_clear(out);
 			if (!why)
 				return FOLIO_ENOMEM;
-			return lb_error(b, file, lb_json_line(text, len, at, 3),
+			return labels_error(b, file, labels_json_line(text, len, at, 3),
 					"labels[%zu]: \"%s\": '%s' refused: %s", idx, pathkeys[k],
 					v->valuestring, why) < 0 ? FOLIO_ENOMEM : 1;
 		}
@@ -662,7 +663,7 @@ static int parse_source(lb *b, lb_source *out, const cJSON *o, size_t idx,
 			  out->format == FOLIO_LABELS_COCO_RESULTS;
 	if (!exists_under(b, out->path)) {
 		at[2].key = "path";
-		int rc = lb_error(b, file, lb_json_line(text, len, at, 3),
+		int rc = labels_error(b, file, labels_json_line(text, len, at, 3),
 				  "labels[%zu]: '%s' is not in this version", idx, out->path);
 		source_clear(out);
 		return rc < 0 ? FOLIO_ENOMEM : 1;
@@ -679,33 +680,33 @@ oom:
  * usable source is run; coco-results sources run after the others, since
  * they take their ids from COCO instances files.
  */
-static int run_dataset_json(lb *b, long entry, int *declared, int *auto_too)
+static int run_dataset_json(labels_builder *b, long entry, int *declared, int *auto_too)
 {
 	char *text = NULL;
 	size_t len = 0;
 	cJSON *root = NULL;
-	lb_source *srcs = NULL;
+	labels_source *srcs = NULL;
 	size_t nsrcs = 0;
 	int rc, fatal = 0;
 	const char *file = DATASET_JSON;
 
 	*declared = 0;
 	*auto_too = 0;
-	if ((rc = lb_read(b, (size_t)entry, &text, &len)) != 0)
+	if ((rc = labels_read(b, (size_t)entry, &text, &len)) != 0)
 		return rc < 0 ? rc : 0;
-	if (!(root = lb_json_parse(b, file, text, len, &fatal))) {
+	if (!(root = labels_json_parse(b, file, text, len, &fatal))) {
 		rc = fatal ? FOLIO_ENOMEM : 0;
 		goto cleanup;
 	}
 	if (!cJSON_IsObject(root)) {
-		rc = lb_error(b, file, 1, "must be a JSON object");
+		rc = labels_error(b, file, 1, "must be a JSON object");
 		goto cleanup;
 	}
 	const cJSON *classes = cJSON_GetObjectItemCaseSensitive(root, "classes");
 	if (classes) {
-		lb_jstep at[2] = { { "classes", 0 }, { NULL, 0 } };
+		labels_jstep at[2] = { { "classes", 0 }, { NULL, 0 } };
 		if (!cJSON_IsArray(classes)) {
-			if ((rc = lb_error(b, file, lb_json_line(text, len, at, 1),
+			if ((rc = labels_error(b, file, labels_json_line(text, len, at, 1),
 					   "\"classes\" must be an array of names")) < 0)
 				goto cleanup;
 		} else {
@@ -714,10 +715,11 @@ static int run_dataset_json(lb *b, long entry, int *declared, int *auto_too)
 			cJSON_ArrayForEach(c, classes) {
 				at[1].index = i++;
 				if (!cJSON_IsString(c) || !c->valuestring[0])
-					rc = lb_error(b, file, lb_json_line(text, len, at, 2),
+					rc = labels_error(b, file,
+							  labels_json_line(text, len, at, 2),
 						      "classes[%zu]: must be a non-empty string", i - 1);
 				else
-					rc = lb_class(b, c->valuestring);
+					rc = labels_class(b, c->valuestring);
 				if (rc < 0)
 					goto cleanup;
 			}
@@ -730,8 +732,8 @@ static int run_dataset_json(lb *b, long entry, int *declared, int *auto_too)
 		goto cleanup;
 	}
 	if (!cJSON_IsArray(labels)) {
-		lb_jstep at[1] = { { "labels", 0 } };
-		rc = lb_error(b, file, lb_json_line(text, len, at, 1),
+		labels_jstep at[1] = { { "labels", 0 } };
+		rc = labels_error(b, file, labels_json_line(text, len, at, 1),
 			      "\"labels\" must be an array of sources; auto-detecting instead");
 		*auto_too = 1;
 		goto cleanup;
@@ -769,7 +771,7 @@ cleanup:
 }
 
 /* Auto-detection over the files no declared source read. */
-static int run_auto(lb *b)
+static int run_auto(labels_builder *b)
 {
 	size_t *results = NULL, nresults = 0;
 	int rc = 0, fatal = 0;
@@ -778,27 +780,27 @@ static int run_auto(lb *b)
 		const folio_entry *e = &b->tree->v[i];
 		if (b->used[i] || e->kind == FOLIO_ENTRY_LINK || in_meta(e->path))
 			continue;
-		lb_source src = { 0 };
+		labels_source src = { 0 };
 		src.path = "";
 		src.prediction = in_predictions(e->path);
 		if (ends_with(e->path, ".json")) {
 			char *text = NULL;
 			size_t len = 0;
 			cJSON *root = NULL;
-			if ((rc = lb_read(b, i, &text, &len)) != 0) {
+			if ((rc = labels_read(b, i, &text, &len)) != 0) {
 				rc = rc < 0 ? rc : 0;
 				continue;
 			}
-			root = lb_json_parse(b, e->path, text, len, &fatal);
+			root = labels_json_parse(b, e->path, text, len, &fatal);
 			if (fatal)
 				rc = FOLIO_ENOMEM;
-			else if (root && lb_native_is(root)) {
+			else if (root && labels_native_is(root)) {
 				src.format = FOLIO_LABELS_NATIVE;
-				rc = lb_native_file(b, &src, i, text, len, root);
-			} else if (root && lb_coco_is(root)) {
+				rc = labels_native_file(b, &src, i, text, len, root);
+			} else if (root && labels_coco_is(root)) {
 				src.format = FOLIO_LABELS_COCO;
-				rc = lb_coco_file(b, &src, i, text, len, root);
-			} else if (root && lb_coco_results_is(root)) {
+				rc = labels_coco_file(b, &src, i, text, len, root);
+			} else if (root && labels_coco_results_is(root)) {
 				size_t *v = realloc(results, (nresults + 1) * sizeof *v);
 				if (!v)
 					rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
@@ -810,25 +812,25 @@ static int run_auto(lb *b)
 		} else if (ends_with(e->path, ".xml")) {
 			char *text = NULL;
 			size_t len = 0;
-			if ((rc = lb_read(b, i, &text, &len)) != 0) {
+			if ((rc = labels_read(b, i, &text, &len)) != 0) {
 				rc = rc < 0 ? rc : 0;
 				continue;
 			}
 			src.format = FOLIO_LABELS_VOC;
-			rc = lb_voc_file(b, &src, i, text, len, 0);
+			rc = labels_voc_file(b, &src, i, text, len, 0);
 			free(text);
 		} else if (ends_with(e->path, ".txt") &&
-			   strcmp(lb_basename(e->path), "classes.txt") != 0) {
-			char *img = lb_yolo_image_for(b, e->path, NULL, NULL);
+			   strcmp(labels_basename(e->path), "classes.txt") != 0) {
+			char *img = labels_yolo_image_for(b, e->path, NULL, NULL);
 			if (!img)
 				continue;
 			free(img);
-			char *dir = lb_dirname(e->path);
+			char *dir = labels_dirname(e->path);
 			if (!dir) {
 				rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 				break;
 			}
-			lb_names *n = lb_yolo_names_for(b, dir, &fatal);
+			labels_names *n = labels_yolo_names_for(b, dir, &fatal);
 			free(dir);
 			if (fatal) {
 				rc = FOLIO_ENOMEM;
@@ -837,11 +839,11 @@ static int run_auto(lb *b)
 			if (!n)
 				continue;
 			src.format = FOLIO_LABELS_YOLO;
-			rc = lb_yolo_file(b, &src, i, n);
+			rc = labels_yolo_file(b, &src, i, n);
 		}
 	}
 	for (size_t k = 0; k < nresults && rc == 0; k++) {
-		lb_source src = { 0 };
+		labels_source src = { 0 };
 		src.path = "";
 		src.format = FOLIO_LABELS_COCO_RESULTS;
 		src.prediction = 1;
@@ -851,7 +853,7 @@ static int run_auto(lb *b)
 	}
 	free(results);
 	if (rc == 0 && !b->ngt_sources)
-		rc = lb_imagefolder_detect(b);
+		rc = labels_imagefolder_detect(b);
 	return rc;
 }
 
@@ -859,7 +861,7 @@ static int cmp_stem_r(const void *pa, const void *pb, void *t)
 {
 	const char *a = ((const folio_tree *)t)->v[*(const size_t *)pa].path;
 	const char *b = ((const folio_tree *)t)->v[*(const size_t *)pb].path;
-	const char *da = strrchr(lb_basename(a), '.'), *db = strrchr(lb_basename(b), '.');
+	const char *da = strrchr(labels_basename(a), '.'), *db = strrchr(labels_basename(b), '.');
 	size_t la = da ? (size_t)(da - a) : strlen(a), lbn = db ? (size_t)(db - b) : strlen(b);
 	int c = memcmp(a, b, la < lbn ? la : lbn);
 
@@ -870,14 +872,14 @@ static int cmp_stem_r(const void *pa, const void *pb, void *t)
 	return strcmp(a, b);
 }
 
-static int build_stems(lb *b)
+static int build_stems(labels_builder *b)
 {
 	size_t n = 0;
 
 	if (b->tree->n && !(b->stems = malloc(b->tree->n * sizeof *b->stems)))
 		return folio_error_set(FOLIO_ENOMEM, "out of memory indexing images");
 	for (size_t i = 0; i < b->tree->n; i++)
-		if (lb_is_image(b->tree->v[i].path))
+		if (labels_is_image(b->tree->v[i].path))
 			b->stems[n++] = i;
 	if (n)
 		qsort_r(b->stems, n, sizeof *b->stems, cmp_stem_r, (void *)b->tree);
@@ -885,7 +887,7 @@ static int build_stems(lb *b)
 	return 0;
 }
 
-static void lb_free(lb *b)
+static void labels_builder_clear(labels_builder *b)
 {
 	free(b->cur_file);
 	free(b->names_dir);
@@ -894,17 +896,17 @@ static void lb_free(lb *b)
 	free(b->stems);
 	free(b->bases);
 	for (size_t i = 0; i < b->ncocos; i++)
-		lb_coco_ids_free(&b->cocos[i]);
+		labels_coco_ids_clear(&b->cocos[i]);
 	free(b->cocos);
 	for (size_t i = 0; i < b->nnames; i++)
-		lb_names_free(&b->names[i]);
+		labels_names_clear(&b->names[i]);
 	free(b->names);
 }
 
 int folio_labels_load(folio_labelset *out, const folio_tree *tree,
 		      folio_labels_read_cb read, void *payload)
 {
-	lb b;
+	labels_builder b;
 	int rc, declared = 0, auto_too = 1;
 
 	memset(out, 0, sizeof *out);
@@ -917,18 +919,18 @@ int folio_labels_load(folio_labelset *out, const folio_tree *tree,
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory loading labels");
 		goto cleanup;
 	}
-	if ((rc = build_stems(&b)) < 0 || (rc = lb_yolo_scan_names(&b)) < 0)
+	if ((rc = build_stems(&b)) < 0 || (rc = labels_yolo_scan_names(&b)) < 0)
 		goto cleanup;
-	long ds = lb_find(&b, DATASET_JSON);
+	long ds = labels_find(&b, DATASET_JSON);
 	if (ds >= 0 && (rc = run_dataset_json(&b, ds, &declared, &auto_too)) < 0)
 		goto cleanup;
 	if ((!declared || auto_too) && (rc = run_auto(&b)) < 0)
 		goto cleanup;
 	rc = finish(&b);
 cleanup:
-	lb_free(&b);
+	labels_builder_clear(&b);
 	if (rc < 0)
-		folio_labelset_free(out);
+		folio_labelset_clear(out);
 	return rc;
 }
 
@@ -954,12 +956,12 @@ const folio_annotation *folio_labels_find(const folio_labelset *set,
 	return NULL;
 }
 
-void folio_labelset_free(folio_labelset *set)
+void folio_labelset_clear(folio_labelset *set)
 {
 	if (!set)
 		return;
 	for (size_t i = 0; i < set->n; i++)
-		lb_annotation_clear(&set->v[i]);
+		labels_annotation_clear(&set->v[i]);
 	free(set->v);
 	for (size_t i = 0; i < set->nclasses; i++)
 		free(set->classes[i]);

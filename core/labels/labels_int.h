@@ -3,9 +3,9 @@
  * accumulates one label set, the description of a label source, path
  * resolution, and the per-format adapters.
  *
- * One folio_labels_load call owns one builder (struct lb); nothing here is
+ * One folio_labels_load call owns one builder (struct labels_builder); nothing here is
  * shared between threads. Adapters report problems in a label file with
- * lb_error (file and line) and go on; they return a negative FOLIO_E* code
+ * labels_error (file and line) and go on; they return a negative FOLIO_E* code
  * only for failures that must stop the whole load (out of memory, I/O).
  */
 #ifndef FOLIO_LABELS_INT_H
@@ -20,10 +20,10 @@
 
 /* At most this many errors are kept per label file; the rest are counted
  * in one closing message. */
-#define LB_MAX_ERRORS_PER_FILE 50
+#define LABELS_MAX_ERRORS_PER_FILE 50
 
 /* One label source: declared in .folio/dataset.json or auto-detected. */
-typedef struct lb_source {
+typedef struct labels_source {
 	folio_label_format format;
 	char *path;        /* file or folder, dataset-relative; "" is the root */
 	char *images;      /* folder images are resolved against first, or NULL */
@@ -32,10 +32,10 @@ typedef struct lb_source {
 	char *split;       /* split for every image of the source, or NULL */
 	char *labeler;     /* default labeler of the source's objects, or NULL */
 	int prediction;    /* 1: model output */
-} lb_source;
+} labels_source;
 
 /* Ids of one parsed COCO instances file, kept for COCO results files. */
-typedef struct lb_coco_ids {
+typedef struct labels_coco_ids {
 	char *file;            /* the instances file */
 	int64_t *img_id;       /* sorted; img_path[i] belongs to img_id[i] */
 	char **img_path;
@@ -43,19 +43,19 @@ typedef struct lb_coco_ids {
 	int64_t *cat_id;       /* sorted; cat_name[i] belongs to cat_id[i] */
 	char **cat_name;
 	size_t ncat;
-} lb_coco_ids;
+} labels_coco_ids;
 
 /* A YOLO class names file, parsed once. */
-typedef struct lb_names {
+typedef struct labels_names {
 	size_t entry;      /* index in the tree */
 	int parsed;        /* 0 not yet, 1 ok, -1 unusable (error recorded) */
 	int is_names;      /* a .yaml without "names" is not a names file */
 	int registered;    /* its names were added to the class list */
 	char **v;
 	size_t n;
-} lb_names;
+} labels_names;
 
-typedef struct lb {
+typedef struct labels_builder {
 	const folio_tree *tree;
 	folio_labels_read_cb read;
 	void *payload;
@@ -73,13 +73,13 @@ typedef struct lb {
 	size_t nbases;
 	int bases_built;
 
-	lb_coco_ids *cocos;
+	labels_coco_ids *cocos;
 	size_t ncocos;
 
-	lb_names *names;       /* YOLO names file candidates */
+	labels_names *names;       /* YOLO names file candidates */
 	size_t nnames;
 	char *names_dir;       /* the folder last looked up ... */
-	lb_names *names_hit;   /* ... and what it found (may be NULL) */
+	labels_names *names_hit;   /* ... and what it found (may be NULL) */
 
 	int ngt_sources;       /* ground-truth sources that gave annotations */
 
@@ -87,48 +87,48 @@ typedef struct lb {
 	char *cur_file;
 	int cur_errors;
 	int cur_dropped;
-} lb;
+} labels_builder;
 
 /* ---- builder (labels.c) ---- */
 
 /* Records an error in file at line (0: unknown). Returns 0, or
  * FOLIO_ENOMEM. */
-int lb_error(lb *b, const char *file, int line, const char *fmt, ...)
+int labels_error(labels_builder *b, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
 /* Reads a tree entry's content (NUL-terminated, len excludes the NUL) and
  * marks it used. Returns 0, 1 when the file was skipped with an error
  * recorded, or a fatal negative code. */
-int lb_read(lb *b, size_t entry, char **text, size_t *len);
+int labels_read(labels_builder *b, size_t entry, char **text, size_t *len);
 
 /* Appends an annotation, taking ownership of *a (also on failure, when it
  * is freed). Registers its objects' classes. */
-int lb_push(lb *b, folio_annotation *a);
+int labels_push(labels_builder *b, folio_annotation *a);
 
 /* Appends a copy of o's fields (ownership of o's strings moves to a). */
-int lb_add_object(folio_annotation *a, folio_object *o);
+int labels_add_object(folio_annotation *a, folio_object *o);
 
 /* Appends a tag (taking ownership, freed on failure). */
-int lb_add_tag(folio_annotation *a, char *tag);
+int labels_add_tag(folio_annotation *a, char *tag);
 
 /* Registers a class name (deduplicated, order kept). */
-int lb_class(lb *b, const char *name);
+int labels_class(labels_builder *b, const char *name);
 
-void lb_annotation_clear(folio_annotation *a);
-void lb_object_clear(folio_object *o);
+void labels_annotation_clear(folio_annotation *a);
+void labels_object_clear(folio_object *o);
 
 /* Index of a tree entry by path, or -1. */
-long lb_find(const lb *b, const char *path);
+long labels_find(const labels_builder *b, const char *path);
 
 /* ---- paths (paths.c) ---- */
 
 /* 1 if the name ends in an image extension. */
-int lb_is_image(const char *path);
+int labels_is_image(const char *path);
 
 /* Folder part of path ("" for a top-level file), malloc'd. */
-char *lb_dirname(const char *path);
+char *labels_dirname(const char *path);
 /* Pointer to the base name inside path. */
-const char *lb_basename(const char *path);
+const char *labels_basename(const char *path);
 /* "a" + "b" -> "a/b"; "" + "b" -> "b". malloc'd. */
 
 /*
@@ -137,7 +137,7 @@ const char *lb_basename(const char *path);
  * *why set) absolute paths, any ".." part, and what folio_path_validate
  * refuses. *out is malloc'd.
  */
-int lb_clean_path(char **out, const char *raw, const char **why);
+int labels_clean_path(char **out, const char *raw, const char **why);
 
 /*
  * Finds the image a label file names. rel is a clean relative path; each
@@ -146,75 +146,78 @@ int lb_clean_path(char **out, const char *raw, const char **why);
  * exists, *out is bases' first folder joined with rel. Returns 0 or
  * FOLIO_ENOMEM.
  */
-int lb_resolve_image(lb *b, char **out, const char *rel, const char *const *bases,
+int labels_resolve_image(labels_builder *b, char **out, const char *rel, const char *const *bases,
 		     size_t nbases);
 
 /* The image with path stem (path without its extension) in the tree, or
  * -1 (several: the first). */
-long lb_image_by_stem(const lb *b, const char *stem);
+long labels_image_by_stem(const labels_builder *b, const char *stem);
 
 /* dir with its last component named from replaced by to, or NULL if it
  * has none ("x/labels/train", "labels", "images" -> "x/images/train"). */
-char *lb_mirror(const char *dir, const char *from, const char *to);
+char *labels_mirror(const char *dir, const char *from, const char *to);
 
 /* Split named by the folders of path (train, val, test and their usual
  * spellings, also with digits after: train2017), looking only at the
  * first len bytes; NULL if none. Returns a static string. */
-const char *lb_split_from_path(const char *path, size_t len);
+const char *labels_split_from_path(const char *path, size_t len);
 
 /* ---- JSON helpers (json.c) ---- */
 
 /* Parses text; on a syntax error records it with its line and returns
  * NULL. *fatal is set on out of memory. */
-cJSON *lb_json_parse(lb *b, const char *file, const char *text, size_t len, int *fatal);
+cJSON *labels_json_parse(labels_builder *b, const char *file, const char *text, size_t len,
+			 int *fatal);
 
 /* One step of a path into a JSON document: a member key, or an index
  * when key is NULL. */
-typedef struct lb_jstep {
+typedef struct labels_jstep {
 	const char *key;
 	size_t index;
-} lb_jstep;
+} labels_jstep;
 
 /* 1-based line where the value at path starts in text (which parsed),
  * 0 if it cannot be found. */
-int lb_json_line(const char *text, size_t len, const lb_jstep *path, size_t n);
+int labels_json_line(const char *text, size_t len, const labels_jstep *path, size_t n);
 
 /* A box from a JSON array of 4 finite numbers [x, y, w, h] with w, h >= 0;
  * -1 with *why set if it is not one. */
-int lb_json_box(folio_box *out, const cJSON *arr, const char **why);
+int labels_json_box(folio_box *out, const cJSON *arr, const char **why);
 
 /* ---- adapters ---- */
 
-int lb_native_file(lb *b, const lb_source *src, size_t entry, const char *text,
+int labels_native_file(labels_builder *b, const labels_source *src, size_t entry, const char *text,
 		   size_t len, cJSON *root);
 /* 1 if a parsed JSON document is a folio native label file. */
-int lb_native_is(const cJSON *root);
+int labels_native_is(const cJSON *root);
 
-int lb_coco_file(lb *b, const lb_source *src, size_t entry, const char *text,
+int labels_coco_file(labels_builder *b, const labels_source *src, size_t entry, const char *text,
 		 size_t len, cJSON *root);
-int lb_coco_results_file(lb *b, const lb_source *src, size_t entry, const char *text,
+int labels_coco_results_file(labels_builder *b, const labels_source *src, size_t entry,
+			     const char *text,
 			 size_t len, cJSON *root);
-int lb_coco_is(const cJSON *root);
-int lb_coco_results_is(const cJSON *root);
-void lb_coco_ids_free(lb_coco_ids *c);
+int labels_coco_is(const cJSON *root);
+int labels_coco_results_is(const cJSON *root);
+void labels_coco_ids_clear(labels_coco_ids *c);
 
-int lb_voc_file(lb *b, const lb_source *src, size_t entry, const char *text,
+int labels_voc_file(labels_builder *b, const labels_source *src, size_t entry, const char *text,
 		size_t len, int declared);
 
 /* YOLO: finds the names file candidates of the tree (once). */
-int lb_yolo_scan_names(lb *b);
+int labels_yolo_scan_names(labels_builder *b);
 /* The names file that applies to a label file in dir (searching dir and
  * its parents), parsed; NULL if none. *fatal on out of memory. */
-lb_names *lb_yolo_names_for(lb *b, const char *dir, int *fatal);
+labels_names *labels_yolo_names_for(labels_builder *b, const char *dir, int *fatal);
 /* Parses one names file given by path; NULL with an error recorded. */
-lb_names *lb_yolo_names_at(lb *b, const char *path, int *fatal);
+labels_names *labels_yolo_names_at(labels_builder *b, const char *path, int *fatal);
 /* The image a YOLO label file describes, or NULL (malloc'd). */
-char *lb_yolo_image_for(lb *b, const char *label, const char *images_dir,
+char *labels_yolo_image_for(labels_builder *b, const char *label, const char *images_dir,
 			const char *src_path);
-int lb_yolo_file(lb *b, const lb_source *src, size_t entry, lb_names *names);
-void lb_names_free(lb_names *n);
+int labels_yolo_file(labels_builder *b, const labels_source *src, size_t entry,
+		     labels_names *names);
+void labels_names_clear(labels_names *n);
 
-int lb_imagefolder(lb *b, const lb_source *src);
-int lb_imagefolder_detect(lb *b);
+int labels_imagefolder(labels_builder *b, const labels_source *src);
+int labels_imagefolder_detect(labels_builder *b);
 
 #endif

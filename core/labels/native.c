@@ -22,48 +22,48 @@
 
 #define SCHEMA 1
 
-int lb_native_is(const cJSON *root)
+int labels_native_is(const cJSON *root)
 {
 	return cJSON_IsObject(root) &&
 	       cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(root, "folio_labels"));
 }
 
 typedef struct ctx {
-	lb *b;
+	labels_builder *b;
 	const char *file, *text;
 	size_t len;
 } ctx;
 
 /* Records an error at the value reached by path; returns 1 (skip) or a
  * fatal code. */
-static int bad(ctx *c, const lb_jstep *path, size_t n, const char *what, const char *why)
+static int bad(ctx *c, const labels_jstep *path, size_t n, const char *what, const char *why)
 {
-	int ln = lb_json_line(c->text, c->len, path, n);
+	int ln = labels_json_line(c->text, c->len, path, n);
 
-	return lb_error(c->b, c->file, ln, "%s: %s", what, why) < 0 ? FOLIO_ENOMEM : 1;
+	return labels_error(c->b, c->file, ln, "%s: %s", what, why) < 0 ? FOLIO_ENOMEM : 1;
 }
 
 static int image_path(ctx *c, const cJSON *root, char **out)
 {
-	lb *b = c->b;
+	labels_builder *b = c->b;
 	const cJSON *img = cJSON_GetObjectItemCaseSensitive(root, "image");
-	char *dir = lb_dirname(c->file), *mirror = NULL, *rel = NULL;
+	char *dir = labels_dirname(c->file), *mirror = NULL, *rel = NULL;
 	const char *why;
-	lb_jstep at[1] = { { "image", 0 } };
+	labels_jstep at[1] = { { "image", 0 } };
 	int rc = 0;
 
 	*out = NULL;
 	if (!dir)
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
-	mirror = lb_mirror(dir, "labels", "images");
+	mirror = labels_mirror(dir, "labels", "images");
 	if (img) {
 		const char *bases[2] = { dir, mirror };
 		if (!cJSON_IsString(img)) {
 			rc = bad(c, at, 1, "\"image\"", "must be a string");
-		} else if (lb_clean_path(&rel, img->valuestring, &why) < 0) {
+		} else if (labels_clean_path(&rel, img->valuestring, &why) < 0) {
 			rc = why ? bad(c, at, 1, "image path refused", why) : FOLIO_ENOMEM;
 		} else {
-			rc = lb_resolve_image(b, out, rel, bases, 2);
+			rc = labels_resolve_image(b, out, rel, bases, 2);
 		}
 		goto cleanup;
 	}
@@ -75,20 +75,20 @@ static int image_path(ctx *c, const cJSON *root, char **out)
 			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 			goto cleanup;
 		}
-		if (lb_is_image(p) && lb_find(b, p) >= 0) {
+		if (labels_is_image(p) && labels_find(b, p) >= 0) {
 			*out = p;
 			goto cleanup;
 		}
 		free(p);
 	}
-	const char *base = lb_basename(c->file);
+	const char *base = labels_basename(c->file);
 	size_t bl = strlen(base) - 5;
 	const char *dirs[2] = { dir, mirror };
 	for (int i = 0; i < 2 && !*out; i++) {
 		if (!dirs[i])
 			continue;
 		char *name = strndup(base, bl), *stem = name ? folio_path_join(dirs[i], name) : NULL;
-		long k = stem ? lb_image_by_stem(b, stem) : -2;
+		long k = stem ? labels_image_by_stem(b, stem) : -2;
 		free(name);
 		free(stem);
 		if (k == -2) {
@@ -101,7 +101,7 @@ static int image_path(ctx *c, const cJSON *root, char **out)
 		}
 	}
 	if (!*out)
-		rc = lb_error(b, c->file, 1, "no \"image\" and no image with the same name") < 0
+		rc = labels_error(b, c->file, 1, "no \"image\" and no image with the same name") < 0
 			     ? FOLIO_ENOMEM : 1;
 cleanup:
 	free(rel);
@@ -110,7 +110,7 @@ cleanup:
 	return rc;
 }
 
-static int opt_string(ctx *c, const cJSON *o, const char *key, lb_jstep *path, size_t n,
+static int opt_string(ctx *c, const cJSON *o, const char *key, labels_jstep *path, size_t n,
 		      char **out, const char *what)
 {
 	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -130,7 +130,7 @@ static int opt_string(ctx *c, const cJSON *o, const char *key, lb_jstep *path, s
 
 static int one_object(ctx *c, const cJSON *o, size_t i, const char *dlabeler, folio_object *out)
 {
-	lb_jstep path[3] = { { "objects", 0 }, { NULL, i }, { NULL, 0 } };
+	labels_jstep path[3] = { { "objects", 0 }, { NULL, i }, { NULL, 0 } };
 	const cJSON *v;
 	const char *why;
 	int rc;
@@ -146,7 +146,7 @@ static int one_object(ctx *c, const cJSON *o, size_t i, const char *dlabeler, fo
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "box")) && !cJSON_IsNull(v)) {
 		path[2].key = "box";
-		if (lb_json_box(&out->box, v, &why) < 0) {
+		if (labels_json_box(&out->box, v, &why) < 0) {
 			rc = bad(c, path, 3, "\"box\"", why);
 			goto fail;
 		}
@@ -180,17 +180,17 @@ static int one_object(ctx *c, const cJSON *o, size_t i, const char *dlabeler, fo
 	}
 	return 0;
 fail:
-	lb_object_clear(out);
+	labels_object_clear(out);
 	return rc;
 }
 
-int lb_native_file(lb *b, const lb_source *src, size_t entry, const char *text,
+int labels_native_file(labels_builder *b, const labels_source *src, size_t entry, const char *text,
 		   size_t len, cJSON *root)
 {
 	ctx c = { b, b->tree->v[entry].path, text, len };
 	folio_annotation a;
 	char *labeler = NULL;
-	lb_jstep path[2] = { { NULL, 0 }, { NULL, 0 } };
+	labels_jstep path[2] = { { NULL, 0 }, { NULL, 0 } };
 	const cJSON *v;
 	int rc = 0;
 
@@ -236,7 +236,8 @@ int lb_native_file(lb *b, const lb_source *src, size_t entry, const char *text,
 		goto cleanup;
 	}
 	if (!a.split) {
-		const char *s = src->split ? src->split : lb_split_from_path(a.image, strlen(a.image));
+		const char *s = src->split ? src->split : labels_split_from_path(a.image,
+										 strlen(a.image));
 		if (s && !(a.split = strdup(s))) {
 			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 			goto cleanup;
@@ -263,7 +264,7 @@ int lb_native_file(lb *b, const lb_source *src, size_t entry, const char *text,
 					rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 					goto cleanup;
 				}
-				if ((rc = lb_add_tag(&a, tag)) < 0)
+				if ((rc = labels_add_tag(&a, tag)) < 0)
 					goto cleanup;
 			}
 		}
@@ -281,14 +282,14 @@ int lb_native_file(lb *b, const lb_source *src, size_t entry, const char *text,
 				rc = one_object(&c, o, i++, labeler, &obj);
 				if (rc < 0)
 					goto cleanup;
-				if (rc == 0 && (rc = lb_add_object(&a, &obj)) < 0)
+				if (rc == 0 && (rc = labels_add_object(&a, &obj)) < 0)
 					goto cleanup;
 			}
 		}
 	}
-	rc = lb_push(b, &a);
+	rc = labels_push(b, &a);
 cleanup:
-	lb_annotation_clear(&a);
+	labels_annotation_clear(&a);
 	free(labeler);
 	return rc < 0 ? rc : 0;
 }

@@ -22,9 +22,9 @@ static const char *const image_exts[] = {
 	"pbm", "pnm", "heic", "heif", "avif", "jxl", "jp2", "exr", "hdr", NULL,
 };
 
-int lb_is_image(const char *path)
+int labels_is_image(const char *path)
 {
-	const char *base = lb_basename(path);
+	const char *base = labels_basename(path);
 	const char *dot = strrchr(base, '.');
 
 	if (!dot || dot == base)
@@ -35,21 +35,21 @@ int lb_is_image(const char *path)
 	return 0;
 }
 
-const char *lb_basename(const char *path)
+const char *labels_basename(const char *path)
 {
 	const char *s = strrchr(path, '/');
 
 	return s ? s + 1 : path;
 }
 
-char *lb_dirname(const char *path)
+char *labels_dirname(const char *path)
 {
 	const char *s = strrchr(path, '/');
 
 	return s ? strndup(path, (size_t)(s - path)) : strdup("");
 }
 
-int lb_clean_path(char **out, const char *raw, const char **why)
+int labels_clean_path(char **out, const char *raw, const char **why)
 {
 	size_t n = strlen(raw);
 	char *s = NULL, *o = NULL;
@@ -121,14 +121,14 @@ cleanup:
 
 static size_t stem_len(const char *path)
 {
-	const char *base = lb_basename(path);
+	const char *base = labels_basename(path);
 	const char *dot = strrchr(base, '.');
 
 	return dot && dot != base ? (size_t)(dot - path) : strlen(path);
 }
 
 /* Compares the stem of entry i with key (NUL-terminated). */
-static int stem_cmp(const lb *b, size_t i, const char *key)
+static int stem_cmp(const labels_builder *b, size_t i, const char *key)
 {
 	const char *p = b->tree->v[i].path;
 	size_t l = stem_len(p), kl = strlen(key);
@@ -139,7 +139,7 @@ static int stem_cmp(const lb *b, size_t i, const char *key)
 	return l < kl ? -1 : l > kl ? 1 : 0;
 }
 
-long lb_image_by_stem(const lb *b, const char *stem)
+long labels_image_by_stem(const labels_builder *b, const char *stem)
 {
 	size_t lo = 0, hi = b->nstems;
 
@@ -161,12 +161,12 @@ static int cmp_base_r(const void *a, const void *b, void *t)
 {
 	const char *pa = ((const folio_tree *)t)->v[*(const size_t *)a].path;
 	const char *pb = ((const folio_tree *)t)->v[*(const size_t *)b].path;
-	int c = strcmp(lb_basename(pa), lb_basename(pb));
+	int c = strcmp(labels_basename(pa), labels_basename(pb));
 
 	return c ? c : strcmp(pa, pb);
 }
 
-static int build_bases(lb *b)
+static int build_bases(labels_builder *b)
 {
 	size_t n = 0;
 
@@ -185,9 +185,9 @@ static int build_bases(lb *b)
 
 /* A file of the version whose path is rel or ends in "/rel"; prefers one
  * under prefer/. -1 if none. */
-static long find_by_suffix(lb *b, const char *rel, const char *prefer)
+static long find_by_suffix(labels_builder *b, const char *rel, const char *prefer)
 {
-	const char *base = lb_basename(rel);
+	const char *base = labels_basename(rel);
 	size_t lo = 0, hi, rl = strlen(rel), pl = prefer ? strlen(prefer) : 0;
 	long first = -1;
 
@@ -196,7 +196,7 @@ static long find_by_suffix(lb *b, const char *rel, const char *prefer)
 	hi = b->nbases;
 	while (lo < hi) {
 		size_t m = lo + (hi - lo) / 2;
-		if (strcmp(lb_basename(b->tree->v[b->bases[m]].path), base) < 0)
+		if (strcmp(labels_basename(b->tree->v[b->bases[m]].path), base) < 0)
 			lo = m + 1;
 		else
 			hi = m;
@@ -204,7 +204,7 @@ static long find_by_suffix(lb *b, const char *rel, const char *prefer)
 	for (size_t k = lo; k < b->nbases; k++) {
 		const char *p = b->tree->v[b->bases[k]].path;
 		size_t l = strlen(p);
-		if (strcmp(lb_basename(p), base) != 0)
+		if (strcmp(labels_basename(p), base) != 0)
 			break;
 		if (l < rl || strcmp(p + l - rl, rel) != 0 || (l > rl && p[l - rl - 1] != '/'))
 			continue;
@@ -216,7 +216,7 @@ static long find_by_suffix(lb *b, const char *rel, const char *prefer)
 	return first;
 }
 
-int lb_resolve_image(lb *b, char **out, const char *rel, const char *const *bases,
+int labels_resolve_image(labels_builder *b, char **out, const char *rel, const char *const *bases,
 		     size_t nbases)
 {
 	const char *first = NULL;
@@ -230,7 +230,7 @@ int lb_resolve_image(lb *b, char **out, const char *rel, const char *const *base
 		char *p = folio_path_join(bases[i], rel);
 		if (!p)
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
-		if (lb_find(b, p) >= 0) {
+		if (labels_find(b, p) >= 0) {
 			*out = p;
 			return 0;
 		}
@@ -243,7 +243,7 @@ int lb_resolve_image(lb *b, char **out, const char *rel, const char *const *base
 	return *out ? 0 : folio_error_set(FOLIO_ENOMEM, "out of memory");
 }
 
-char *lb_mirror(const char *dir, const char *from, const char *to)
+char *labels_mirror(const char *dir, const char *from, const char *to)
 {
 	size_t fl = strlen(from), dl = strlen(dir);
 	const char *hit = NULL;
@@ -276,7 +276,7 @@ static const struct {
 	{ "test", "test" }, { "testing", "test" },
 };
 
-const char *lb_split_from_path(const char *path, size_t len)
+const char *labels_split_from_path(const char *path, size_t len)
 {
 	const char *p = path, *end = path + len;
 

@@ -34,8 +34,8 @@
 enum { XMIN, YMIN, XMAX, YMAX };
 
 typedef struct voc {
-	lb *b;
-	const lb_source *src;
+	labels_builder *b;
+	const labels_source *src;
 	const char *file;
 	XML_Parser p;
 	int depth;
@@ -71,7 +71,7 @@ static int line(const voc *v)
 
 static void err(voc *v, int ln, const char *fmt, const char *arg)
 {
-	if (v->rc == 0 && lb_error(v->b, v->file, ln, fmt, arg) < 0)
+	if (v->rc == 0 && labels_error(v->b, v->file, ln, fmt, arg) < 0)
 		v->rc = FOLIO_ENOMEM;
 }
 
@@ -186,9 +186,9 @@ static void end_object(voc *v)
 	if (v->src->labeler && !(o.labeler = strdup(v->src->labeler)))
 		v->rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 	if (v->rc == 0)
-		v->rc = lb_add_object(&v->a, &o);
+		v->rc = labels_add_object(&v->a, &o);
 	else
-		lb_object_clear(&o);
+		labels_object_clear(&o);
 }
 
 static void XMLCALL on_end(void *ud, const XML_Char *name)
@@ -264,40 +264,40 @@ static int in_annotations_folder(const char *path)
 /* Finds the image: <filename> in the images folder, else by stem. */
 static int find_image(voc *v, char **out)
 {
-	lb *b = v->b;
-	char *dir = lb_dirname(v->file), *mirror = NULL, *rel = NULL;
+	labels_builder *b = v->b;
+	char *dir = labels_dirname(v->file), *mirror = NULL, *rel = NULL;
 	const char *why = NULL;
 	int rc = 0;
 
 	*out = NULL;
 	if (!dir)
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
-	mirror = lb_mirror(dir, "Annotations", "JPEGImages");
+	mirror = labels_mirror(dir, "Annotations", "JPEGImages");
 	const char *bases[3] = { v->src->images, mirror, dir };
 	if (v->filename && *v->filename) {
-		if ((rc = lb_clean_path(&rel, v->filename, &why)) < 0) {
+		if ((rc = labels_clean_path(&rel, v->filename, &why)) < 0) {
 			if (!why)
 				goto cleanup;
-			rc = lb_error(b, v->file, v->filename_line,
+			rc = labels_error(b, v->file, v->filename_line,
 				      "image path '%s' refused: %s", v->filename, why);
 			goto cleanup;
 		}
-		if ((rc = lb_resolve_image(b, out, rel, bases, 3)) < 0)
+		if ((rc = labels_resolve_image(b, out, rel, bases, 3)) < 0)
 			goto cleanup;
-		if (lb_find(b, *out) >= 0 || lb_is_image(rel))
+		if (labels_find(b, *out) >= 0 || labels_is_image(rel))
 			goto cleanup;
 		free(*out);
 		*out = NULL;
 	}
 	/* No <filename>, or one without an extension: match the stem. */
-	const char *stem_src = rel ? rel : lb_basename(v->file);
-	const char *dot = strrchr(lb_basename(stem_src), '.');
+	const char *stem_src = rel ? rel : labels_basename(v->file);
+	const char *dot = strrchr(labels_basename(stem_src), '.');
 	size_t sl = dot && !rel ? (size_t)(dot - stem_src) : strlen(stem_src);
 	for (int i = 0; i < 3 && !*out; i++) {
 		if (!bases[i])
 			continue;
 		char *name = strndup(stem_src, sl), *stem = name ? folio_path_join(bases[i], name) : NULL;
-		long k = stem ? lb_image_by_stem(b, stem) : -1;
+		long k = stem ? labels_image_by_stem(b, stem) : -1;
 		free(name);
 		free(stem);
 		if (k >= 0 && !(*out = strdup(b->tree->v[k].path))) {
@@ -306,7 +306,7 @@ static int find_image(voc *v, char **out)
 		}
 	}
 	if (!*out)
-		rc = lb_error(b, v->file, v->filename_line,
+		rc = labels_error(b, v->file, v->filename_line,
 			      v->filename && *v->filename ? "no image named '%s' in this version"
 							  : "no <filename>%s and no image with the same name",
 			      v->filename ? v->filename : "");
@@ -317,7 +317,7 @@ cleanup:
 	return rc;
 }
 
-int lb_voc_file(lb *b, const lb_source *src, size_t entry, const char *text,
+int labels_voc_file(labels_builder *b, const labels_source *src, size_t entry, const char *text,
 		size_t len, int declared)
 {
 	voc v;
@@ -346,7 +346,9 @@ int lb_voc_file(lb *b, const lb_source *src, size_t entry, const char *text,
 	}
 	if (v.not_voc) {
 		if (declared)
-			rc = lb_error(b, v.file, 1, "not a Pascal VOC annotation (root element <%s>)", v.root);
+			rc = labels_error(b, v.file, 1,
+					  "not a Pascal VOC annotation (root element <%s>)",
+					  v.root);
 		goto cleanup;
 	}
 	if (st != XML_STATUS_OK) {
@@ -358,7 +360,8 @@ int lb_voc_file(lb *b, const lb_source *src, size_t entry, const char *text,
 		/* Malformed XML counts as a VOC file when it started as one or
 		 * lives where VOC annotations live. */
 		if (declared || v.depth >= 1 || in_annotations_folder(v.file))
-			rc = lb_error(b, v.file, (int)XML_GetCurrentLineNumber(v.p), "XML error: %s",
+			rc = labels_error(b, v.file, (int)XML_GetCurrentLineNumber(v.p),
+					  "XML error: %s",
 				      XML_ErrorString(code));
 		goto cleanup;
 	}
@@ -372,15 +375,16 @@ int lb_voc_file(lb *b, const lb_source *src, size_t entry, const char *text,
 	v.a.prediction = src->prediction;
 	v.a.width = v.width;
 	v.a.height = v.height;
-	const char *split = src->split ? src->split : lb_split_from_path(v.a.image, strlen(v.a.image));
+	const char *split = src->split ? src->split : labels_split_from_path(v.a.image,
+									     strlen(v.a.image));
 	if (split && !(v.a.split = strdup(split))) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	rc = lb_push(b, &v.a);
+	rc = labels_push(b, &v.a);
 cleanup:
 	reset_object(&v);
-	lb_annotation_clear(&v.a);
+	labels_annotation_clear(&v.a);
 	free(v.filename);
 	XML_ParserFree(v.p);
 	return rc;

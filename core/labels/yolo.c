@@ -29,30 +29,30 @@
 
 static int is_yaml(const char *path)
 {
-	const char *dot = strrchr(lb_basename(path), '.');
+	const char *dot = strrchr(labels_basename(path), '.');
 
 	return dot && (strcasecmp(dot, ".yaml") == 0 || strcasecmp(dot, ".yml") == 0);
 }
 
 static int is_data_yaml(const char *path)
 {
-	const char *base = lb_basename(path);
+	const char *base = labels_basename(path);
 
 	return strcmp(base, "data.yaml") == 0 || strcmp(base, "data.yml") == 0;
 }
 
-int lb_yolo_scan_names(lb *b)
+int labels_yolo_scan_names(labels_builder *b)
 {
 	for (size_t i = 0; i < b->tree->n; i++) {
 		const folio_entry *e = &b->tree->v[i];
-		const char *base = lb_basename(e->path);
+		const char *base = labels_basename(e->path);
 		size_t l = strlen(base);
 		if (e->kind == FOLIO_ENTRY_LINK || strncmp(e->path, ".folio/", 7) == 0)
 			continue;
 		if (!(strcmp(base, "classes.txt") == 0 || is_yaml(base) ||
 		      (l > 6 && strcasecmp(base + l - 6, ".names") == 0)))
 			continue;
-		lb_names *v = realloc(b->names, (b->nnames + 1) * sizeof *v);
+		labels_names *v = realloc(b->names, (b->nnames + 1) * sizeof *v);
 		if (!v)
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
 		b->names = v;
@@ -62,7 +62,7 @@ int lb_yolo_scan_names(lb *b)
 	return 0;
 }
 
-void lb_names_free(lb_names *n)
+void labels_names_clear(labels_names *n)
 {
 	for (size_t i = 0; i < n->n; i++)
 		free(n->v[i]);
@@ -71,7 +71,7 @@ void lb_names_free(lb_names *n)
 	n->n = 0;
 }
 
-static int names_push(lb_names *n, const char *s, size_t len)
+static int names_push(labels_names *n, const char *s, size_t len)
 {
 	char **v = realloc(n->v, (n->n + 1) * sizeof *v);
 
@@ -85,7 +85,8 @@ static int names_push(lb_names *n, const char *s, size_t len)
 }
 
 /* One class name per line; blank lines at the end are ignored. */
-static int parse_lines(lb *b, lb_names *n, const char *file, const char *text, size_t len)
+static int parse_lines(labels_builder *b, labels_names *n, const char *file, const char *text,
+		       size_t len)
 {
 	size_t pending_blank = 0;
 	int line = 0, rc = 0;
@@ -108,14 +109,14 @@ static int parse_lines(lb *b, lb_names *n, const char *file, const char *text, s
 		for (; pending_blank && rc == 0; pending_blank--) {
 			char num[32];
 			snprintf(num, sizeof num, "%zu", n->n);
-			if ((rc = lb_error(b, file, line - (int)pending_blank,
+			if ((rc = labels_error(b, file, line - (int)pending_blank,
 					   "empty class name (index %zu)", n->n)) == 0)
 				rc = names_push(n, num, strlen(num));
 		}
 		if (rc == 0 && !folio_utf8_valid(s, (size_t)(e - s))) {
 			char num[32];
 			snprintf(num, sizeof num, "%zu", n->n);
-			if ((rc = lb_error(b, file, line, "class name is not UTF-8")) == 0)
+			if ((rc = labels_error(b, file, line, "class name is not UTF-8")) == 0)
 				rc = names_push(n, num, strlen(num));
 		} else if (rc == 0) {
 			rc = names_push(n, s, (size_t)(e - s));
@@ -130,7 +131,8 @@ static const char *scalar(yaml_node_t *nd)
 }
 
 /* "names:" as a list, or as a mapping {0: a, 1: b} (ultralytics). */
-static int parse_yaml(lb *b, lb_names *n, const char *file, const char *text, size_t len)
+static int parse_yaml(labels_builder *b, labels_names *n, const char *file, const char *text,
+		      size_t len)
 {
 	yaml_parser_t parser;
 	yaml_document_t doc;
@@ -145,7 +147,8 @@ static int parse_yaml(lb *b, lb_names *n, const char *file, const char *text, si
 		if (parser.error == YAML_MEMORY_ERROR)
 			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		else if (is_data_yaml(file))
-			rc = lb_error(b, file, (int)parser.problem_mark.line + 1, "YAML error: %s",
+			rc = labels_error(b, file, (int)parser.problem_mark.line + 1,
+					  "YAML error: %s",
 				      parser.problem ? parser.problem : "cannot parse");
 		n->parsed = -1;
 		goto cleanup;
@@ -173,7 +176,7 @@ static int parse_yaml(lb *b, lb_names *n, const char *file, const char *text, si
 			if (!s || !*s) {
 				char num[32];
 				snprintf(num, sizeof num, "%zu", n->n);
-				if ((rc = lb_error(b, file, v ? (int)v->start_mark.line + 1 : line,
+				if ((rc = labels_error(b, file, v ? (int)v->start_mark.line + 1 : line,
 						   "names[%zu] is not a class name", n->n)) == 0)
 					rc = names_push(n, num, strlen(num));
 			} else {
@@ -195,12 +198,13 @@ static int parse_yaml(lb *b, lb_names *n, const char *file, const char *text, si
 			long idx = k ? strtol(k, &end, 10) : -1;
 			int kl = kn ? (int)kn->start_mark.line + 1 : line;
 			if (!k || !*k || *end || idx < 0 || (size_t)idx >= count)
-				rc = lb_error(b, file, kl, "names: key '%s' is not a class index 0..%zu",
+				rc = labels_error(b, file, kl,
+						  "names: key '%s' is not a class index 0..%zu",
 					      k ? k : "?", count - 1);
 			else if (!v || !*v)
-				rc = lb_error(b, file, kl, "names: %ld has no class name", idx);
+				rc = labels_error(b, file, kl, "names: %ld has no class name", idx);
 			else if (byidx[idx])
-				rc = lb_error(b, file, kl, "names: index %ld given twice", idx);
+				rc = labels_error(b, file, kl, "names: index %ld given twice", idx);
 			else if (!(byidx[idx] = strdup(v)))
 				rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		}
@@ -210,7 +214,8 @@ static int parse_yaml(lb *b, lb_names *n, const char *file, const char *text, si
 			rc = names_push(n, byidx[i] ? byidx[i] : num, strlen(byidx[i] ? byidx[i] : num));
 		}
 	} else {
-		rc = lb_error(b, file, line, "names must be a list or a mapping of index to name");
+		rc = labels_error(b, file, line,
+				  "names must be a list or a mapping of index to name");
 		n->parsed = -1;
 	}
 cleanup:
@@ -223,7 +228,7 @@ cleanup:
 	return rc;
 }
 
-static int parse_names(lb *b, lb_names *n)
+static int parse_names(labels_builder *b, labels_names *n)
 {
 	const char *file = b->tree->v[n->entry].path;
 	char *text = NULL;
@@ -236,14 +241,14 @@ static int parse_names(lb *b, lb_names *n)
 	n->is_names = 1;
 	/* A names file is not a label file: reading it does not claim it. */
 	unsigned char was = b->used[n->entry];
-	rc = lb_read(b, n->entry, &text, &len);
+	rc = labels_read(b, n->entry, &text, &len);
 	b->used[n->entry] = was;
 	if (rc != 0) {
 		n->parsed = -1;
 		return rc < 0 ? rc : 0;
 	}
 	if (memchr(text, '\0', len)) {
-		rc = lb_error(b, file, 0, "binary file, not a list of class names");
+		rc = labels_error(b, file, 0, "binary file, not a list of class names");
 		n->parsed = -1;
 	} else if (is_yaml(file)) {
 		rc = parse_yaml(b, n, file, text, len);
@@ -252,35 +257,35 @@ static int parse_names(lb *b, lb_names *n)
 	}
 	free(text);
 	if (rc == 0 && n->parsed == 1 && n->is_names && n->n == 0) {
-		rc = lb_error(b, file, 1, "no class names");
+		rc = labels_error(b, file, 1, "no class names");
 		n->parsed = -1;
 	}
 	if (rc < 0)
-		lb_names_free(n);
+		labels_names_clear(n);
 	return rc;
 }
 
-static int usable(const lb_names *n)
+static int usable(const labels_names *n)
 {
 	return n->parsed == 1 && n->is_names;
 }
 
-lb_names *lb_yolo_names_at(lb *b, const char *path, int *fatal)
+labels_names *labels_yolo_names_at(labels_builder *b, const char *path, int *fatal)
 {
 	*fatal = 0;
 	for (size_t i = 0; i < b->nnames; i++) {
-		lb_names *n = &b->names[i];
+		labels_names *n = &b->names[i];
 		if (strcmp(b->tree->v[n->entry].path, path) != 0)
 			continue;
 		if (parse_names(b, n) < 0) {
 			*fatal = 1;
 			return NULL;
 		}
-		if (n->parsed == 1 && !n->is_names && lb_error(b, path, 1, "has no \"names\"") < 0)
+		if (n->parsed == 1 && !n->is_names && labels_error(b, path, 1, "has no \"names\"") < 0)
 			*fatal = 1;
 		return usable(n) ? n : NULL;
 	}
-	if (lb_error(b, path, 0, "not a class names file (data.yaml, *.names, classes.txt)") < 0)
+	if (labels_error(b, path, 0, "not a class names file (data.yaml, *.names, classes.txt)") < 0)
 		*fatal = 1;
 	return NULL;
 }
@@ -288,7 +293,7 @@ lb_names *lb_yolo_names_at(lb *b, const char *path, int *fatal)
 /* Rank of a names file in its folder: lower wins. */
 static int rank(const char *path)
 {
-	const char *base = lb_basename(path);
+	const char *base = labels_basename(path);
 
 	if (is_data_yaml(base))
 		return 0;
@@ -299,10 +304,10 @@ static int rank(const char *path)
 	return 2;
 }
 
-lb_names *lb_yolo_names_for(lb *b, const char *dir, int *fatal)
+labels_names *labels_yolo_names_for(labels_builder *b, const char *dir, int *fatal)
 {
 	char *d = NULL;
-	lb_names *hit = NULL;
+	labels_names *hit = NULL;
 
 	*fatal = 0;
 	if (b->names_dir && strcmp(b->names_dir, dir) == 0)
@@ -317,7 +322,7 @@ lb_names *lb_yolo_names_for(lb *b, const char *dir, int *fatal)
 		size_t dl = strlen(d);
 		for (int r = 0; r < 4 && !hit; r++)
 			for (size_t i = 0; i < b->nnames && !hit; i++) {
-				lb_names *n = &b->names[i];
+				labels_names *n = &b->names[i];
 				const char *p = b->tree->v[n->entry].path;
 				if (rank(p) != r)
 					continue;
@@ -348,7 +353,7 @@ lb_names *lb_yolo_names_for(lb *b, const char *dir, int *fatal)
 }
 
 /* The image with the stem dir/base-without-extension, malloc'd, or NULL. */
-static char *image_at(lb *b, const char *dir, const char *name)
+static char *image_at(labels_builder *b, const char *dir, const char *name)
 {
 	const char *dot = strrchr(name, '.');
 	size_t nl = dot ? (size_t)(dot - name) : strlen(name);
@@ -361,12 +366,12 @@ static char *image_at(lb *b, const char *dir, const char *name)
 	free(stemname);
 	if (!stem)
 		return NULL;
-	k = lb_image_by_stem(b, stem);
+	k = labels_image_by_stem(b, stem);
 	free(stem);
 	return k >= 0 ? strdup(b->tree->v[k].path) : NULL;
 }
 
-char *lb_yolo_image_for(lb *b, const char *label, const char *images_dir,
+char *labels_yolo_image_for(labels_builder *b, const char *label, const char *images_dir,
 			const char *src_path)
 {
 	char *dir = NULL, *m = NULL, *img = NULL;
@@ -375,20 +380,21 @@ char *lb_yolo_image_for(lb *b, const char *label, const char *images_dir,
 		size_t sl = strlen(src_path);
 		const char *rel = sl && strncmp(label, src_path, sl) == 0 && label[sl] == '/'
 					  ? label + sl + 1 : label;
-		char *rdir = lb_dirname(rel), *full = rdir ? folio_path_join(images_dir, rdir) : NULL;
+		char *rdir = labels_dirname(rel), *full = rdir ? folio_path_join(images_dir,
+					    rdir) : NULL;
 		if (full)
-			img = image_at(b, full, lb_basename(rel));
+			img = image_at(b, full, labels_basename(rel));
 		free(rdir);
 		free(full);
 		if (img)
 			return img;
 	}
-	if (!(dir = lb_dirname(label)))
+	if (!(dir = labels_dirname(label)))
 		return NULL;
-	if ((m = lb_mirror(dir, "labels", "images")))
-		img = image_at(b, m, lb_basename(label));
+	if ((m = labels_mirror(dir, "labels", "images")))
+		img = image_at(b, m, labels_basename(label));
 	if (!img)
-		img = image_at(b, dir, lb_basename(label));
+		img = image_at(b, dir, labels_basename(label));
 	free(m);
 	free(dir);
 	return img;
@@ -414,8 +420,8 @@ static int in_unit(double v)
 }
 
 /* One line of tokens into an object; 1 with an error recorded if bad. */
-static int parse_line(lb *b, const char *file, int line, const char *const *tok,
-		      const size_t *tl, size_t nt, const lb_names *names, const lb_source *src,
+static int parse_line(labels_builder *b, const char *file, int line, const char *const *tok,
+		      const size_t *tl, size_t nt, const labels_names *names, const labels_source *src,
 		      folio_object *o)
 {
 	double v[MAX_TOKENS];
@@ -423,7 +429,8 @@ static int parse_line(lb *b, const char *file, int line, const char *const *tok,
 	long cls;
 
 	if (nt < 5 || (nt > 6 && nt % 2 == 0) || nt > MAX_TOKENS)
-		return lb_error(b, file, line, "expected 'class cx cy w h' (or a polygon), got %zu values",
+		return labels_error(b, file, line,
+				    "expected 'class cx cy w h' (or a polygon), got %zu values",
 				nt) < 0 ? FOLIO_ENOMEM : 1;
 	if (tl[0] >= sizeof buf)
 		goto badclass;
@@ -434,15 +441,17 @@ static int parse_line(lb *b, const char *file, int line, const char *const *tok,
 	if (*end || errno || cls < 0)
 		goto badclass;
 	if (names && (size_t)cls >= names->n)
-		return lb_error(b, file, line, "class %ld is out of range (%zu class names)", cls,
+		return labels_error(b, file, line, "class %ld is out of range (%zu class names)",
+				    cls,
 				names->n) < 0 ? FOLIO_ENOMEM : 1;
 	for (size_t i = 1; i < nt; i++)
 		if (number(tok[i], tl[i], &v[i]) < 0)
-			return lb_error(b, file, line, "value %zu ('%.*s') is not a number", i + 1,
+			return labels_error(b, file, line, "value %zu ('%.*s') is not a number",
+					    i + 1,
 					(int)(tl[i] > 40 ? 40 : tl[i]), tok[i]) < 0 ? FOLIO_ENOMEM : 1;
 	for (size_t i = 1; i < nt; i++)
 		if (!in_unit(v[i]))
-			return lb_error(b, file, line,
+			return labels_error(b, file, line,
 					"value %zu (%g) is outside 0..1: YOLO coordinates are fractions of the image size",
 					i + 1, v[i]) < 0 ? FOLIO_ENOMEM : 1;
 	memset(o, 0, sizeof *o);
@@ -473,16 +482,16 @@ static int parse_line(lb *b, const char *file, int line, const char *const *tok,
 		o->cls = strdup(buf);
 	}
 	if (!o->cls || (src->labeler && !(o->labeler = strdup(src->labeler)))) {
-		lb_object_clear(o);
+		labels_object_clear(o);
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	}
 	return 0;
 badclass:
-	return lb_error(b, file, line, "class '%.*s' is not a class index",
+	return labels_error(b, file, line, "class '%.*s' is not a class index",
 			(int)(tl[0] > 40 ? 40 : tl[0]), tok[0]) < 0 ? FOLIO_ENOMEM : 1;
 }
 
-int lb_yolo_file(lb *b, const lb_source *src, size_t entry, lb_names *names)
+int labels_yolo_file(labels_builder *b, const labels_source *src, size_t entry, labels_names *names)
 {
 	const char *file = b->tree->v[entry].path;
 	char *text = NULL;
@@ -493,14 +502,15 @@ int lb_yolo_file(lb *b, const lb_source *src, size_t entry, lb_names *names)
 	int rc;
 
 	memset(&a, 0, sizeof a);
-	if ((rc = lb_read(b, entry, &text, &len)) != 0)
+	if ((rc = labels_read(b, entry, &text, &len)) != 0)
 		return rc < 0 ? rc : 0;
-	if (!(a.image = lb_yolo_image_for(b, file, src->images, src->path))) {
-		rc = lb_error(b, file, 0, "no image with this name beside it or in the matching images/ folder");
+	if (!(a.image = labels_yolo_image_for(b, file, src->images, src->path))) {
+		rc = labels_error(b, file, 0,
+				  "no image with this name beside it or in the matching images/ folder");
 		goto cleanup;
 	}
 	if (memchr(text, '\0', len)) {
-		rc = lb_error(b, file, 0, "binary file, not YOLO labels");
+		rc = labels_error(b, file, 0, "binary file, not YOLO labels");
 		goto cleanup;
 	}
 	if (!(a.source = strdup(file))) {
@@ -511,7 +521,7 @@ int lb_yolo_file(lb *b, const lb_source *src, size_t entry, lb_names *names)
 	a.prediction = src->prediction;
 	/* The names file's order is the class order, used or not. */
 	for (size_t i = 0; names && !names->registered && i < names->n; i++)
-		if ((rc = lb_class(b, names->v[i])) < 0)
+		if ((rc = labels_class(b, names->v[i])) < 0)
 			goto cleanup;
 	if (names)
 		names->registered = 1;
@@ -545,20 +555,21 @@ int lb_yolo_file(lb *b, const lb_source *src, size_t entry, lb_names *names)
 		folio_object o;
 		rc = parse_line(b, file, line, tok, tl, nt, names, src, &o);
 		if (rc == 0)
-			rc = lb_add_object(&a, &o);
+			rc = labels_add_object(&a, &o);
 		else if (rc > 0)
 			rc = 0;
 	}
 	if (rc < 0)
 		goto cleanup;
-	const char *split = src->split ? src->split : lb_split_from_path(a.image, strlen(a.image));
+	const char *split = src->split ? src->split : labels_split_from_path(a.image,
+									     strlen(a.image));
 	if (split && !(a.split = strdup(split))) {
 		rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
 		goto cleanup;
 	}
-	rc = lb_push(b, &a);
+	rc = labels_push(b, &a);
 cleanup:
-	lb_annotation_clear(&a);
+	labels_annotation_clear(&a);
 	free(tok);
 	free(tl);
 	free(text);

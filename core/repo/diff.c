@@ -127,11 +127,11 @@ int folio_diff_trees(folio_diff *out, const folio_tree *a, const folio_tree *b)
 	}
 	return 0;
 fail:
-	folio_diff_free(out);
+	folio_diff_clear(out);
 	return rc;
 }
 
-void folio_diff_free(folio_diff *d)
+void folio_diff_clear(folio_diff *d)
 {
 	free(d->v);
 	memset(d, 0, sizeof *d);

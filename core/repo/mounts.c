@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio/error.h"
 #include "folio/repo.h"
 
 /* The next space-delimited field of *s, undoing the octal escapes, into
@@ -49,7 +50,7 @@ static int field(const char **s, char *out, size_t len)
 	return fits;
 }
 
-int folio_mountinfo_match(const char *line, const char *mnt, char *repo, size_t len)
+int folio_mountinfo_match(char *repo, size_t len, const char *line, const char *mnt)
 {
 	char point[4200], type[64], src[4200];
 	const char *s = line, *dash;
@@ -74,7 +75,7 @@ int folio_mountinfo_match(const char *line, const char *mnt, char *repo, size_t 
 	return 1;
 }
 
-int folio_mount_find(const char *mnt, char *repo, size_t len)
+int folio_mount_find(char *repo, size_t len, const char *mnt)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	char *line = NULL;
@@ -82,9 +83,9 @@ int folio_mount_find(const char *mnt, char *repo, size_t len)
 	int found = 0;
 
 	if (!f)
-		return -errno;
+		return folio_error_errno(errno, "cannot read /proc/self/mountinfo");
 	while (!found && getline(&line, &cap, f) > 0)
-		found = folio_mountinfo_match(line, mnt, repo, len);
+		found = folio_mountinfo_match(repo, len, line, mnt);
 	free(line);
 	fclose(f);
 	return found;

@@ -508,7 +508,7 @@ done:
 	free(line);
 	fclose(f);
 	if (rc < 0)
-		folio_tree_free(out);
+		folio_tree_clear(out);
 	return rc;
 }
 

@@ -122,7 +122,7 @@ struct put {
 	char spoolname[TMPNAMESZ];
 };
 
-void folio_store__relpath(char out[STORE_RELSZ], const folio_oid *oid,
+void store_relpath(char out[STORE_RELSZ], const folio_oid *oid,
 			  folio_object_form form)
 {
 	char hex[FOLIO_OID_HEXSZ + 1];
@@ -138,7 +138,7 @@ void folio_store__relpath(char out[STORE_RELSZ], const folio_oid *oid,
 		out[3 + FOLIO_OID_HEXSZ - 2] = '\0';
 }
 
-int folio_store__fullpath(char *out, size_t size, const folio_store *store,
+int store_fullpath(char *out, size_t size, const folio_store *store,
 			  const char *rel)
 {
 	int n = snprintf(out, size, "%s/%s", store->path, rel);
@@ -299,7 +299,7 @@ static ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
 }
 
 /* write() all of buf; 0 or -1 with errno. */
-int folio_store__write_full(int fd, const void *buf, size_t len)
+int store_write_full(int fd, const void *buf, size_t len)
 {
 	while (len > 0) {
 		ssize_t n = write(fd, buf, len);
@@ -482,7 +482,7 @@ static int flush_out(struct put *p, size_t len)
 
 	if (!p->tname[0] && (err = tmp_create(&p->tfd, p->tname, p)) < 0)
 		return err;
-	if (folio_store__write_full(p->tfd, p->out, len) < 0)
+	if (store_write_full(p->tfd, p->out, len) < 0)
 		return tmp_error(p, errno, p->tname, "writing");
 	return 0;
 }
@@ -591,7 +591,7 @@ static int write_raw(struct put *p)
 			return (int)n;
 		if (n == 0)
 			return 0;
-		if (folio_store__write_full(p->tfd, data, (size_t)n) < 0)
+		if (store_write_full(p->tfd, data, (size_t)n) < 0)
 			return tmp_error(p, errno, p->tname, "writing");
 	}
 }
@@ -603,7 +603,7 @@ static int object_present(folio_store *s, const folio_oid *oid, folio_object_for
 	char rel[STORE_RELSZ];
 	struct stat st;
 
-	folio_store__relpath(rel, oid, form);
+	store_relpath(rel, oid, form);
 	return fstatat(s->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
@@ -627,7 +627,7 @@ static int commit(struct put *p, int *fd, char name[TMPNAMESZ],
 	char rel[STORE_RELSZ], shard[3];
 	int sfd = -1, err = 0;
 
-	folio_store__relpath(rel, &p->oid, form);
+	store_relpath(rel, &p->oid, form);
 	memcpy(shard, rel, 2);
 	shard[2] = '\0';
 
@@ -678,7 +678,7 @@ static int commit(struct put *p, int *fd, char name[TMPNAMESZ],
 	/* Both forms now? Raw wins; whoever sees both removes the .zst. */
 	if (object_present(s, &p->oid, other)) {
 		char zrel[STORE_RELSZ];
-		folio_store__relpath(zrel, &p->oid, FOLIO_OBJECT_ZSTD);
+		store_relpath(zrel, &p->oid, FOLIO_OBJECT_ZSTD);
 		unlinkat(s->dirfd, zrel, 0);
 		if (form == FOLIO_OBJECT_ZSTD)
 			*existed = 1;
@@ -793,7 +793,7 @@ int folio_store_put_fd(folio_oid *out, uint64_t *size_out, int *existed_out,
 		if ((err = tmp_create(&p.spoolfd, p.spoolname, &p)) < 0)
 			goto cleanup;
 		do {
-			if (folio_store__write_full(p.spoolfd, p.in, (size_t)n) < 0) {
+			if (store_write_full(p.spoolfd, p.in, (size_t)n) < 0) {
 				err = tmp_error(&p, errno, p.spoolname, "writing");
 				goto cleanup;
 			}

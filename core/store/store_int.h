@@ -31,14 +31,14 @@ struct folio_store {
 
 /* Writes the object's path relative to the store root:
  * "ab/<62 hex>" for raw, "ab/<62 hex>.zst" for zstd. */
-void folio_store__relpath(char out[STORE_RELSZ], const folio_oid *oid,
+void store_relpath(char out[STORE_RELSZ], const folio_oid *oid,
 			  folio_object_form form);
 
 /* Writes "<store path>/<rel>" into out; FOLIO_EINVAL if it does not fit. */
-int folio_store__fullpath(char *out, size_t size, const folio_store *store,
+int store_fullpath(char *out, size_t size, const folio_store *store,
 			  const char *rel);
 
 /* write() all of buf, retrying EINTR; 0 or -1 with errno (store.c). */
-int folio_store__write_full(int fd, const void *buf, size_t len);
+int store_write_full(int fd, const void *buf, size_t len);
 
 #endif

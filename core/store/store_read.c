@@ -95,7 +95,7 @@ static int locate(folio_object_form *form_out, struct stat *st,
 	for (size_t i = 0; i < 3; i++) {
 		char rel[STORE_RELSZ];
 
-		folio_store__relpath(rel, oid, order[i]);
+		store_relpath(rel, oid, order[i]);
 		if (fstatat(store->dirfd, rel, st, AT_SYMLINK_NOFOLLOW) == 0) {
 			*form_out = order[i];
 			return 0;
@@ -119,11 +119,11 @@ static int open_object(int *fd_out, folio_object_form *form_out, struct stat *st
 		char rel[STORE_RELSZ];
 		int fd;
 
-		folio_store__relpath(rel, oid, order[i]);
+		store_relpath(rel, oid, order[i]);
 		fd = openat(s->dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 		if (fd < 0 && errno == ENOENT)
 			continue;
-		if ((err = folio_store__fullpath(path, pathsz, s, rel)) < 0) {
+		if ((err = store_fullpath(path, pathsz, s, rel)) < 0) {
 			if (fd >= 0)
 				close(fd);
 			return err;
@@ -148,13 +148,13 @@ int folio_store_exists(folio_store *store, const folio_oid *oid)
 	struct stat st;
 
 	/* Without touching the thread's error message. */
-	folio_store__relpath(rel, oid, FOLIO_OBJECT_RAW);
+	store_relpath(rel, oid, FOLIO_OBJECT_RAW);
 	if (fstatat(store->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return 1;
-	folio_store__relpath(rel, oid, FOLIO_OBJECT_ZSTD);
+	store_relpath(rel, oid, FOLIO_OBJECT_ZSTD);
 	if (fstatat(store->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return 1;
-	folio_store__relpath(rel, oid, FOLIO_OBJECT_RAW);
+	store_relpath(rel, oid, FOLIO_OBJECT_RAW);
 	return fstatat(store->dirfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
@@ -254,8 +254,8 @@ static int fill_info(folio_object_info *out, folio_store *s, const folio_oid *oi
 	char rel[STORE_RELSZ];
 	int err, fd;
 
-	folio_store__relpath(rel, oid, form);
-	if ((err = folio_store__fullpath(out->path, sizeof out->path, s, rel)) < 0)
+	store_relpath(rel, oid, form);
+	if ((err = store_fullpath(out->path, sizeof out->path, s, rel)) < 0)
 		return err;
 	out->form = form;
 	out->stored_size = (uint64_t)st->st_size;
@@ -281,7 +281,7 @@ int folio_store_stat(folio_object_info *out, folio_store *store,
 
 	if ((err = locate(&form, &st, store, oid)) < 0)
 		return err;
-	folio_store__relpath(rel, oid, form);
+	store_relpath(rel, oid, form);
 	return fill_info(out, store, oid, form, &st, store->dirfd, rel);
 }
 
@@ -631,7 +631,7 @@ static int copy_raw(int dfd, const char *dest, int src, const char *path, uint64
 				"object file %s is shorter than it was", path);
 			break;
 		}
-		if (folio_store__write_full(dfd, buf, (size_t)n) < 0) {
+		if (store_write_full(dfd, buf, (size_t)n) < 0) {
 			err = folio_error_errno(errno, "writing %s", dest);
 			break;
 		}
@@ -650,7 +650,7 @@ static int decompress_to(int dfd, const char *dest, folio_reader *r)
 	if (!buf)
 		return folio_error_set(FOLIO_ENOMEM, "out of memory writing %s", dest);
 	while ((n = folio_reader_read(r, buf, COPY_CHUNK)) > 0) {
-		if (folio_store__write_full(dfd, buf, (size_t)n) < 0) {
+		if (store_write_full(dfd, buf, (size_t)n) < 0) {
 			err = folio_error_errno(errno, "writing %s", dest);
 			break;
 		}
@@ -670,9 +670,8 @@ static int create_dest(const char *dest)
 	return fd;
 }
 
-int folio_store_checkout(folio_store *store, const folio_oid *oid,
-			 const char *dest, mode_t mode, int allow_link,
-			 char *how_out)
+int folio_store_checkout(char *how_out, folio_store *store, const folio_oid *oid, const char *dest,
+			 mode_t mode, int allow_link)
 {
 	char path[4096], rel[STORE_RELSZ];
 	folio_object_form form = FOLIO_OBJECT_RAW;
@@ -706,7 +705,7 @@ int folio_store_checkout(folio_store *store, const folio_oid *oid,
 		dfd = -1;
 		unlink(dest);
 		created = 0;
-		folio_store__relpath(rel, oid, form);
+		store_relpath(rel, oid, form);
 		if (linkat(store->dirfd, rel, AT_FDCWD, dest, 0) == 0) {
 			how = 'h'; /* keeps the object's mode 0444 */
 			goto cleanup;
@@ -868,7 +867,7 @@ int folio_store_remove(folio_store *store, const folio_oid *oid)
 	for (size_t i = 0; i < 2; i++) {
 		char rel[STORE_RELSZ];
 
-		folio_store__relpath(rel, oid, forms[i]);
+		store_relpath(rel, oid, forms[i]);
 		if (unlinkat(store->dirfd, rel, 0) == 0)
 			removed = 1;
 		else if (errno != ENOENT)

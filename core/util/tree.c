@@ -19,7 +19,7 @@ void folio_tree_init(folio_tree *t)
 	t->n = t->cap = 0;
 }
 
-void folio_tree_free(folio_tree *t)
+void folio_tree_clear(folio_tree *t)
 {
 	for (size_t i = 0; i < t->n; i++)
 		free(t->v[i].path);
@@ -166,7 +166,7 @@ int folio_tree_copy(folio_tree *out, const folio_tree *src)
 	for (size_t i = 0; i < src->n; i++) {
 		int rc = folio_tree_push(out, &src->v[i]);
 		if (rc < 0) {
-			folio_tree_free(out);
+			folio_tree_clear(out);
 			return rc;
 		}
 	}

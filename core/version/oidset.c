@@ -28,18 +28,18 @@ static size_t slot_of(const git_oid *id, size_t cap)
 	return h & (cap - 1);
 }
 
-void oidset_init(oidset *s)
+void version_oidset_init(version_oidset *s)
 {
 	memset(s, 0, sizeof *s);
 }
 
-void oidset_free(oidset *s)
+void version_oidset_clear(version_oidset *s)
 {
 	free(s->slots);
-	oidset_init(s);
+	version_oidset_init(s);
 }
 
-int oidset_has(const oidset *s, const git_oid *id)
+int version_oidset_has(const version_oidset *s, const git_oid *id)
 {
 	if (is_zero(id))
 		return s->has_zero;
@@ -62,7 +62,7 @@ static void place(git_oid *slots, size_t cap, const git_oid *id)
 	slots[i] = *id;
 }
 
-static int grow(oidset *s)
+static int grow(version_oidset *s)
 {
 	size_t cap = s->cap ? s->cap * 2 : 1024;
 	git_oid *slots = calloc(cap, sizeof *slots);
@@ -79,7 +79,7 @@ static int grow(oidset *s)
 	return 0;
 }
 
-int oidset_add(oidset *s, const git_oid *id)
+int version_oidset_add(version_oidset *s, const git_oid *id)
 {
 	int rc;
 
@@ -89,7 +89,7 @@ int oidset_add(oidset *s, const git_oid *id)
 		s->has_zero = 1;
 		return 1;
 	}
-	if (oidset_has(s, id))
+	if (version_oidset_has(s, id))
 		return 0;
 	if ((s->n + 1) * 2 > s->cap && (rc = grow(s)) < 0)
 		return rc;

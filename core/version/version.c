@@ -469,7 +469,7 @@ int folio_version_read_tree(folio_tree *out, folio_version *v,
 	folio_tree_sort(out);
 cleanup:
 	if (rc < 0)
-		folio_tree_free(out);
+		folio_tree_clear(out);
 	free(c.path);
 	git_odb_free(c.odb);
 	git_tree_free(tree);

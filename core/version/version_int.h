@@ -85,17 +85,17 @@ int version_fill_commit_info(folio_commit_info *ci, const git_commit *c);
 
 /* ---- a set of git object ids (open addressing, grows) ---- */
 
-typedef struct oidset {
+typedef struct version_oidset {
 	git_oid *slots;   /* cap entries; an all-zero id marks an empty slot */
 	size_t cap;       /* power of two, or 0 before the first insert */
 	size_t n;         /* ids stored */
 	int has_zero;     /* the zero id itself, kept outside the table */
-} oidset;
+} version_oidset;
 
-void oidset_init(oidset *s);
-void oidset_free(oidset *s);
+void version_oidset_init(version_oidset *s);
+void version_oidset_clear(version_oidset *s);
 /* 1 if the id was added, 0 if it was already there, FOLIO_ENOMEM. */
-int oidset_add(oidset *s, const git_oid *id);
-int oidset_has(const oidset *s, const git_oid *id);
+int version_oidset_add(version_oidset *s, const git_oid *id);
+int version_oidset_has(const version_oidset *s, const git_oid *id);
 
 #endif

@@ -32,7 +32,7 @@ typedef struct pending {
 typedef struct walk_ctx {
 	git_repository *repo;
 	git_odb *odb;
-	oidset commits, trees, blobs;
+	version_oidset commits, trees, blobs;
 	pending *stack;
 	size_t nstack, capstack;
 	char *path;
@@ -70,7 +70,7 @@ static const char *git_msg(void)
 
 static int push(walk_ctx *w, const git_oid *id, const git_oid *child)
 {
-	int added = oidset_add(&w->commits, id);
+	int added = version_oidset_add(&w->commits, id);
 
 	if (added <= 0)
 		return added;
@@ -137,7 +137,7 @@ static int walk_tree(walk_ctx *w, const git_oid *tree_id, int depth)
 		if ((rc = path_set(w, base, git_tree_entry_name(te))) < 0)
 			break;
 		if (type == GIT_OBJECT_TREE) {
-			if ((added = oidset_add(&w->trees, id)) < 0) {
+			if ((added = version_oidset_add(&w->trees, id)) < 0) {
 				rc = added;
 				break;
 			}
@@ -149,7 +149,7 @@ static int walk_tree(walk_ctx *w, const git_oid *tree_id, int depth)
 		} else if (type == GIT_OBJECT_BLOB) {
 			folio_entry e;
 
-			if ((added = oidset_add(&w->blobs, id)) < 0) {
+			if ((added = version_oidset_add(&w->blobs, id)) < 0) {
 				rc = added;
 				break;
 			}
@@ -248,9 +248,8 @@ static int add_tips(walk_ctx *w)
 	return rc;
 }
 
-int folio_version_walk_reachable(folio_version *v, folio_entry_cb cb,
-				 folio_bad_cb bad_cb, void *payload,
-				 size_t *ncommits, size_t *nbad)
+int folio_version_walk_reachable(size_t *ncommits, size_t *nbad, folio_version *v,
+				 folio_entry_cb cb, folio_bad_cb bad_cb, void *payload)
 {
 	walk_ctx w = {0};
 	int rc, err;
@@ -259,9 +258,9 @@ int folio_version_walk_reachable(folio_version *v, folio_entry_cb cb,
 	w.cb = cb;
 	w.bad_cb = bad_cb;
 	w.payload = payload;
-	oidset_init(&w.commits);
-	oidset_init(&w.trees);
-	oidset_init(&w.blobs);
+	version_oidset_init(&w.commits);
+	version_oidset_init(&w.trees);
+	version_oidset_init(&w.blobs);
 	if ((err = git_repository_odb(&w.odb, v->repo)) < 0) {
 		rc = version_git_error(err, 0, "cannot open the object database of %s", v->gitdir);
 		goto cleanup;
@@ -288,7 +287,7 @@ int folio_version_walk_reachable(folio_version *v, folio_entry_cb cb,
 		w.ncommits++;
 		memcpy(w.commit_hex, hex, sizeof hex);
 		tree_id = git_commit_tree_id(c);
-		if ((added = oidset_add(&w.trees, tree_id)) < 0)
+		if ((added = version_oidset_add(&w.trees, tree_id)) < 0)
 			rc = added;
 		else if (added)
 			rc = walk_tree(&w, tree_id, 0);
@@ -302,9 +301,9 @@ cleanup:
 	if (nbad)
 		*nbad = w.nbad;
 	git_odb_free(w.odb);
-	oidset_free(&w.commits);
-	oidset_free(&w.trees);
-	oidset_free(&w.blobs);
+	version_oidset_clear(&w.commits);
+	version_oidset_clear(&w.trees);
+	version_oidset_clear(&w.blobs);
 	free(w.stack);
 	free(w.path);
 	return rc;

@@ -391,8 +391,8 @@ static cJSON *coco_category(size_t id, const char *name)
 	return o;
 }
 
-int folio_export_coco(char **out, size_t *len, const folio_export_item *items, size_t n,
-		      char *const *classes, size_t nclasses, size_t *skipped)
+int folio_export_coco(char **out, size_t *len, size_t *skipped, const folio_export_item *items,
+		      size_t n, char *const *classes, size_t nclasses)
 {
 	sbuf b = { .what = "COCO JSON" };
 	cats c = { 0 };
@@ -476,8 +476,8 @@ static double clip01(double v)
 	return v > 0 ? (v < 1 ? v : 1) : 0;
 }
 
-int folio_export_yolo_label(char **out, size_t *len, const folio_export_item *it,
-			    char *const *classes, size_t nclasses, size_t *skipped)
+int folio_export_yolo_label(char **out, size_t *len, size_t *skipped, const folio_export_item *it,
+			    char *const *classes, size_t nclasses)
 {
 	sbuf b = { .what = "YOLO labels" };
 	size_t nskip = 0;
@@ -677,7 +677,7 @@ static void voc_object(sbuf *b, const folio_object *o, const folio_box *bx)
  * so an export reads back to the same boxes; a box imported from a 1-based
  * VOC file keeps its numbers through import and export.
  */
-int folio_export_voc(char **out, size_t *len, const folio_export_item *it, size_t *skipped)
+int folio_export_voc(char **out, size_t *len, size_t *skipped, const folio_export_item *it)
 {
 	sbuf b = { .what = "VOC XML" };
 	size_t nskip = 0;
@@ -795,8 +795,8 @@ fail:
 	return rc;
 }
 
-int folio_export_files(char **out, size_t *len, const char *prefix, const folio_export_item *items,
-		       size_t n, size_t *skipped)
+int folio_export_files(char **out, size_t *len, size_t *skipped, const char *prefix,
+		       const folio_export_item *items, size_t n)
 {
 	sbuf b = { .what = "files.txt" };
 	size_t nskip = 0, pl;

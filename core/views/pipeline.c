@@ -53,7 +53,7 @@ int folio_set_copy(folio_set *out, const folio_set *in)
 	return 0;
 }
 
-void folio_set_free(folio_set *s)
+void folio_set_clear(folio_set *s)
 {
 	if (!s)
 		return;
@@ -365,7 +365,7 @@ int folio_set_sample(folio_set *out, const folio_index *ix, const folio_set *in,
 	if ((rc = set_alloc(out, n < in->n ? n : in->n, in->ordered)) < 0)
 		return rc;
 	if (!(pos = malloc((in->n ? in->n : 1) * sizeof *pos))) {
-		folio_set_free(out);
+		folio_set_clear(out);
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < in->n; i++)
@@ -373,7 +373,7 @@ int folio_set_sample(folio_set *out, const folio_index *ix, const folio_set *in,
 	rc = choose(out, ix, in, pos, in->n, n, seed);
 	free(pos);
 	if (rc < 0)
-		folio_set_free(out);
+		folio_set_clear(out);
 	return rc;
 }
 
@@ -457,7 +457,7 @@ int folio_set_balance(folio_set *out, const folio_index *ix, const folio_set *in
 	}
 done:
 	if (rc < 0)
-		folio_set_free(out);
+		folio_set_clear(out);
 	folio_facets_free(fv, nf);
 	free(group);
 	free(pos);
@@ -825,12 +825,12 @@ static int step(folio_set *out, char **canon, const folio_index *ix, const folio
 		buf = sub;
 	}
 	if (rc < 0) {
-		folio_set_free(out);
+		folio_set_clear(out);
 		free(buf);
 		return rc;
 	}
 	if (!(*canon = buf)) {
-		folio_set_free(out);
+		folio_set_clear(out);
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	}
 	return 0;
@@ -907,7 +907,7 @@ static int run(folio_set *out, char **canon, const folio_index *ix, const folio_
 		if ((rc = step(&next, &sc, ix, &cur, (const char *const *)segs + i,
 			       (size_t)arity + 1, slices, payload, depth)) < 0)
 			goto done;
-		folio_set_free(&cur);
+		folio_set_clear(&cur);
 		cur = next;
 		size_t sl = strlen(sc);
 		char *nc = realloc(c, cl + sl + 2);
@@ -931,7 +931,7 @@ static int run(folio_set *out, char **canon, const folio_index *ix, const folio_
 		c = NULL;
 	}
 done:
-	folio_set_free(&cur);
+	folio_set_clear(&cur);
 	free(c);
 	free(text);
 	return rc;

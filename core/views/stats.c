@@ -285,7 +285,7 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 		folio_oid_tohex(hex, &s->oid);
 		uint32_t nobj = 0;
 		uint32_t ids[256];
-		size_t nc = folio_index_classes(ix, s->gt, ids, 256);
+		size_t nc = folio_index_classes(ids, 256, ix, s->gt);
 		if (s->gt != FOLIO_NONE)
 			nobj = ix->anns[s->gt].obj_count;
 		for (size_t k = 0; k < nc && k < 256; k++) {
@@ -335,7 +335,7 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 				free((char *)paths[i]);
 			free(paths);
 			free(caps);
-			folio_set_free(&pick);
+			folio_set_clear(&pick);
 		}
 	}
 	if (o->why[0])

@@ -30,6 +30,6 @@ typedef struct folio_diff {
 /* a and b must be sorted and outlive the result. Items are ordered by the
  * path they concern (the new path for renames). */
 int folio_diff_trees(folio_diff *out, const folio_tree *a, const folio_tree *b);
-void folio_diff_free(folio_diff *d);
+void folio_diff_clear(folio_diff *d);
 
 #endif

@@ -46,8 +46,8 @@ typedef struct folio_export_item {
  * not be placed: fractions of an unknown image size, not finite, or of
  * negative size.
  */
-int folio_export_coco(char **out, size_t *len, const folio_export_item *items, size_t n,
-		      char *const *classes, size_t nclasses, size_t *skipped);
+int folio_export_coco(char **out, size_t *len, size_t *skipped, const folio_export_item *items,
+		      size_t n, char *const *classes, size_t nclasses);
 
 /*
  * YOLO label text of one image: "cls cx cy w h\n" per boxed object, in
@@ -59,8 +59,8 @@ int folio_export_coco(char **out, size_t *len, const folio_export_item *items, s
  * without ground truth gives "" (the caller decides whether to write it:
  * an empty label file reads back as an image without objects).
  */
-int folio_export_yolo_label(char **out, size_t *len, const folio_export_item *it,
-			    char *const *classes, size_t nclasses, size_t *skipped);
+int folio_export_yolo_label(char **out, size_t *len, size_t *skipped, const folio_export_item *it,
+			    char *const *classes, size_t nclasses);
 
 /*
  * data.yaml for an export laid out as images/<path> and labels/<path with
@@ -80,7 +80,7 @@ int folio_export_yolo_yaml(char **out, size_t *len, char *const *classes, size_t
  * 1-based shift. *skipped (may be NULL) receives the number of boxes that
  * could not be placed (as for COCO).
  */
-int folio_export_voc(char **out, size_t *len, const folio_export_item *it, size_t *skipped);
+int folio_export_voc(char **out, size_t *len, size_t *skipped, const folio_export_item *it);
 
 /*
  * manifest.csv: "path,sha256,size,width,height,classes", then one row per
@@ -95,7 +95,7 @@ int folio_export_manifest(char **out, size_t *len, const folio_export_item *item
  * have no line break (trailing '/' are dropped). Paths with a line break
  * (LF or CR) are skipped and counted in *skipped (may be NULL).
  */
-int folio_export_files(char **out, size_t *len, const char *prefix, const folio_export_item *items,
-		       size_t n, size_t *skipped);
+int folio_export_files(char **out, size_t *len, size_t *skipped, const char *prefix,
+		       const folio_export_item *items, size_t n);
 
 #endif

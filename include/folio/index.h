@@ -144,8 +144,8 @@ void folio_index_key(folio_oid *out, const folio_tree *tree);
  * opts->base's or the last built table when cached) and saved. stats may
  * be NULL. Label problems are not errors: they are in out->errors.
  */
-int folio_index_open(folio_index **out, folio_repo *repo, const folio_tree *tree,
-		     const folio_index_opts *opts, folio_index_stats *stats);
+int folio_index_open(folio_index **out, folio_index_stats *stats, folio_repo *repo,
+		     const folio_tree *tree, const folio_index_opts *opts);
 void folio_index_free(folio_index *ix);
 
 static inline const char *folio_index_path(const folio_index *ix, const folio_sample *s)
@@ -162,7 +162,7 @@ long folio_index_find(const folio_index *ix, const char *path);
  * they first occur: up to max string ids into out. Returns how many there
  * are (which may be more than max). Class strings are interned, so equal
  * names have equal ids. */
-size_t folio_index_classes(const folio_index *ix, uint32_t ann, uint32_t *out, size_t max);
+size_t folio_index_classes(uint32_t *out, size_t max, const folio_index *ix, uint32_t ann);
 /* Fills a label-set annotation for export (boxes in pixels when the
  * sample's size is known). Free with folio_index_annotation_clear. */
 int folio_index_annotation(folio_annotation *out, const folio_index *ix, uint32_t ann,

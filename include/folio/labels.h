@@ -90,7 +90,7 @@ int folio_labels_load(folio_labelset *out, const folio_tree *tree,
 const folio_annotation *folio_labels_find(const folio_labelset *set,
 					  const char *image, int prediction);
 
-void folio_labelset_free(folio_labelset *set);
+void folio_labelset_clear(folio_labelset *set);
 
 /*
  * YOLO label files do not state the image size, so a YOLO annotation keeps

@@ -126,10 +126,10 @@ int folio_repo_content_cb(void **out, size_t *len, const folio_entry *e,
  * fuse.foliofs, source "folio:REPO") on exactly the path mnt; if so and
  * repo is non-NULL, REPO goes there (0 if it does not fit in len). The
  * kernel's octal escapes (\040 for a space) are undone in both. */
-int folio_mountinfo_match(const char *line, const char *mnt, char *repo, size_t len);
+int folio_mountinfo_match(char *repo, size_t len, const char *line, const char *mnt);
 
-/* The same over this process's mount table: 1 if found, 0 if not, -errno
- * if /proc/self/mountinfo cannot be read. */
-int folio_mount_find(const char *mnt, char *repo, size_t len);
+/* The same over this process's mount table: 1 if found, 0 if not, a
+ * FOLIO_E* code if /proc/self/mountinfo cannot be read. */
+int folio_mount_find(char *repo, size_t len, const char *mnt);
 
 #endif

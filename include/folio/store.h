@@ -102,9 +102,8 @@ int folio_store_verify(folio_store *store, const folio_oid *oid);
  * zstd objects are decompressed. *how_out (may be NULL) gets 'r' reflink,
  * 'h' hardlink, 'c' copy.
  */
-int folio_store_checkout(folio_store *store, const folio_oid *oid,
-			 const char *dest, mode_t mode, int allow_link,
-			 char *how_out);
+int folio_store_checkout(char *how_out, folio_store *store, const folio_oid *oid, const char *dest,
+			 mode_t mode, int allow_link);
 
 /* Calls cb for every object in the store; stops when cb returns non-zero
  * and returns that value. Temp files are not reported. */

@@ -42,7 +42,7 @@ typedef struct folio_tree {
 } folio_tree;
 
 void folio_tree_init(folio_tree *t);
-void folio_tree_free(folio_tree *t);        /* frees paths and the array */
+void folio_tree_clear(folio_tree *t);        /* frees paths and the array */
 
 /* Appends a copy of e (path duplicated). */
 int folio_tree_push(folio_tree *t, const folio_entry *e);

@@ -150,8 +150,7 @@ int folio_version_refs(folio_version *v, int tags, folio_ref_cb cb, void *payloa
 typedef int (*folio_entry_cb)(const folio_entry *e, const char *commit_hex,
 			      void *payload);
 typedef void (*folio_bad_cb)(const char *message, void *payload);
-int folio_version_walk_reachable(folio_version *v, folio_entry_cb cb,
-				 folio_bad_cb bad_cb, void *payload,
-				 size_t *ncommits, size_t *nbad);
+int folio_version_walk_reachable(size_t *ncommits, size_t *nbad, folio_version *v,
+				 folio_entry_cb cb, folio_bad_cb bad_cb, void *payload);
 
 #endif

@@ -45,7 +45,7 @@ extern const folio_sample_ops folio_index_sample_ops;
 
 int folio_set_all(folio_set *out, const folio_index *ix);
 int folio_set_copy(folio_set *out, const folio_set *in);
-void folio_set_free(folio_set *s);
+void folio_set_clear(folio_set *s);
 
 int folio_set_where(folio_set *out, const folio_index *ix, const folio_set *in,
 		    const folio_expr *e);

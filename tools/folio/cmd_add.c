@@ -427,7 +427,7 @@ int cmd_add(cli *c)
 			jobs.v[i].done = 1;
 		}
 	}
-	folio_tree_free(&stage);
+	folio_tree_clear(&stage);
 
 	p.jobs = &jobs;
 	p.repo = repo;
@@ -514,8 +514,8 @@ out:
 	if (as)
 		free((char *)as);
 	free_jobs(&jobs);
-	folio_tree_free(&stage);
-	folio_tree_free(&merged);
+	folio_tree_clear(&stage);
+	folio_tree_clear(&merged);
 	folio_repo_free(repo);
 	pthread_mutex_destroy(&p.lock);
 	free(pos);

@@ -1520,8 +1520,8 @@ int cmd_import(cli *c)
 fail:
 	code = cli_fail(rc);
 out:
-	folio_labelset_free(&set);
-	folio_tree_free(&stage);
+	folio_labelset_clear(&set);
+	folio_tree_clear(&stage);
 	free_jobs(&pl.jobs);
 	for (size_t i = 0; i < pl.nbufs; i++)
 		free(pl.bufs[i]);
@@ -1708,8 +1708,8 @@ fail:
 	code = cli_fail(rc);
 out:
 	stats_free(&st);
-	folio_labelset_free(&set);
-	folio_tree_free(&tree);
+	folio_labelset_clear(&set);
+	folio_tree_clear(&tree);
 	folio_repo_free(repo);
 	free(pos);
 	return code;

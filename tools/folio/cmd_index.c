@@ -80,7 +80,7 @@ int cmd_index(cli *c)
 			       .progress = on_progress, .payload = &pr };
 	folio_index_stats st;
 	progress_begin(&pr, "index", 0);
-	rc = folio_index_open(&ix, repo, &t, &o, &st);
+	rc = folio_index_open(&ix, &st, repo, &t, &o);
 	progress_end(&pr);
 	if (rc < 0)
 		goto fail;
@@ -140,7 +140,7 @@ int cmd_index(cli *c)
 fail:
 	folio_index_free(ix);
 	free(oids);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	folio_repo_free(repo);
 	free(pos);
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;

@@ -213,8 +213,7 @@ int cmd_fsck(cli *c)
 	w.repo = repo;
 	w.bad = &p.bad;
 	w.problems = p.bad.n;
-	if ((rc = folio_version_walk_reachable(repo->version, entry_cb, bad_cb, &w,
-					       &ncommits, &nbad)) < 0)
+	if ((rc = folio_version_walk_reachable(&ncommits, &nbad, repo->version, entry_cb, bad_cb, &w)) < 0)
 		goto fail;
 
 	/* The stage must be readable and its objects present too. */
@@ -254,7 +253,7 @@ int cmd_fsck(cli *c)
 	}
 	rc = 0;
 fail:
-	folio_tree_free(&stage);
+	folio_tree_clear(&stage);
 	oidvec_free(&objs);
 	oidvec_free(&p.bad);
 	pthread_mutex_destroy(&p.lock);
@@ -330,8 +329,7 @@ int cmd_gc(cli *c)
 		goto fail;
 	w.repo = repo;
 	w.reach = &reach;
-	if ((rc = folio_version_walk_reachable(repo->version, entry_cb, bad_cb, &w,
-					       &ncommits, &nbad)) < 0)
+	if ((rc = folio_version_walk_reachable(&ncommits, &nbad, repo->version, entry_cb, bad_cb, &w)) < 0)
 		goto fail;
 	if (nbad) {
 		rc = folio_error_set(FOLIO_ECORRUPT,
@@ -357,7 +355,7 @@ int cmd_gc(cli *c)
 	       dry ? "would remove" : "removed", g.removed, sz, ncommits);
 	rc = g.err;
 fail:
-	folio_tree_free(&stage);
+	folio_tree_clear(&stage);
 	oidvec_free(&reach);
 	folio_repo_free(repo);
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;

@@ -278,7 +278,7 @@ int cmd_umount(cli *c)
 	}
 	free(pos);
 	char repo[4200];
-	if (folio_mount_find(mnt, repo, sizeof repo) <= 0) {
+	if (folio_mount_find(repo, sizeof repo, mnt) <= 0) {
 		rc = folio_error_set(FOLIO_ENOTFOUND, "%s is not a folio mount", mnt);
 		return cli_fail(rc);
 	}

@@ -52,7 +52,7 @@ static int open_index(folio_index **out, folio_repo *repo, const folio_tree *t,
 	progress pr;
 	folio_index_opts o = { .pixels = 1, .progress = index_progress, .payload = &pr };
 	progress_begin(&pr, "index", 0);
-	int rc = folio_index_open(out, repo, t, &o, st);
+	int rc = folio_index_open(out, st, repo, t, &o);
 	progress_end(&pr);
 	return rc;
 }
@@ -73,7 +73,7 @@ static cJSON *sample_json(const folio_index *ix, const folio_sample *s, const ch
 	}
 	cJSON *cls = cJSON_AddArrayToObject(o, "classes");
 	uint32_t ids[256];
-	size_t nc = folio_index_classes(ix, s->gt, ids, 256);
+	size_t nc = folio_index_classes(ids, 256, ix, s->gt);
 	for (size_t k = 0; k < nc && k < 256; k++)
 		cJSON_AddItemToArray(cls, cJSON_CreateString(folio_index_str(ix, ids[k])));
 	if (s->gt != FOLIO_NONE && ix->anns[s->gt].split != FOLIO_NONE)
@@ -206,10 +206,10 @@ int cmd_query(cli *c)
 fail:
 	rc = cli_fail(rc);
 out:
-	folio_set_free(&set);
+	folio_set_clear(&set);
 	free(canon);
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	folio_repo_free(repo);
 	free(pos);
 	return rc;
@@ -238,7 +238,7 @@ static int slice_list(cli *c, folio_repo *repo, const char *spec, int json)
 
 	folio_tree_init(&t);
 	if ((rc = cli_load_tree(&t, repo, spec, NULL)) < 0) {
-		folio_tree_free(&t);
+		folio_tree_clear(&t);
 		return cli_fail(rc);
 	}
 	cJSON *arr = json ? cJSON_CreateArray() : NULL;
@@ -276,7 +276,7 @@ static int slice_list(cli *c, folio_repo *repo, const char *spec, int json)
 	}
 	if (json)
 		json_print(arr);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	return EXIT_OK;
 }
 
@@ -360,7 +360,7 @@ int cmd_slice(cli *c)
 	if ((rc = folio_repo_lock(repo, "folio slice")) < 0)
 		goto fail;
 	/* reload under the lock: the stage may have moved meanwhile */
-	folio_tree_free(&stage);
+	folio_tree_clear(&stage);
 	folio_tree_init(&stage);
 	if ((rc = folio_stage_load(&stage, base, repo)) < 0)
 		goto unlock;
@@ -402,9 +402,9 @@ fail:
 out:
 	free(text);
 	free(canon);
-	folio_set_free(&set);
+	folio_set_clear(&set);
 	folio_index_free(ix);
-	folio_tree_free(&stage);
+	folio_tree_clear(&stage);
 	folio_repo_free(repo);
 	free(pos);
 	return rc;

@@ -161,7 +161,7 @@ int cmd_ls(cli *c)
 fail:
 	cJSON_Delete(arr);
 	free(dir);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	folio_repo_free(repo);
 	free(pos);
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;
@@ -256,7 +256,7 @@ int cmd_cat(cli *c)
 	rc = stream_entry(STDOUT_FILENO, repo, e, "standard output");
 fail:
 	free(spec);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	folio_repo_free(repo);
 	free(pos);
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;
@@ -368,7 +368,7 @@ int cmd_export(cli *c)
 			/* A hardlink shares the store's 0444 inode, which cannot carry
 			 * the executable bit: executables are always copies. */
 			int link_ok = !copy && e->mode != FOLIO_MODE_EXEC;
-			if ((rc = folio_store_checkout(repo->store, &e->oid, dest, mode, link_ok, &h)) < 0)
+			if ((rc = folio_store_checkout(&h, repo->store, &e->oid, dest, mode, link_ok)) < 0)
 				goto fail;
 			how[h == 'r' ? 0 : h == 'h' ? 1 : 2]++;
 		} else if (e->kind == FOLIO_ENTRY_BLOB) {
@@ -400,7 +400,7 @@ int cmd_export(cli *c)
 	rc = 0;
 fail:
 	free(dest);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	folio_repo_free(repo);
 	free(pos);
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;

@@ -124,12 +124,12 @@ int cmd_rm(cli *c)
 		goto fail;
 	if (isatty(STDOUT_FILENO))
 		printf("removed %zu files from the stage\n", removed);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	folio_repo_free(repo);
 	free(pos);
 	return EXIT_OK;
 fail:
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	folio_repo_free(repo);
 	free(pos);
 	return cli_fail(rc);
@@ -272,15 +272,15 @@ int cmd_mv(cli *c)
 	    (rc = folio_stage_save(repo, &t, base)) < 0)
 		goto fail;
 	free(dst);
-	folio_tree_free(&t);
-	folio_tree_free(&moved);
+	folio_tree_clear(&t);
+	folio_tree_clear(&moved);
 	folio_repo_free(repo);
 	free(pos);
 	return EXIT_OK;
 fail:
 	free(dst);
-	folio_tree_free(&t);
-	folio_tree_free(&moved);
+	folio_tree_clear(&t);
+	folio_tree_clear(&moved);
 	folio_repo_free(repo);
 	free(pos);
 	return cli_fail(rc);
@@ -342,9 +342,9 @@ int cmd_status(cli *c)
 	}
 	rc = 0;
 fail:
-	folio_diff_free(&d);
-	folio_tree_free(&head);
-	folio_tree_free(&stage);
+	folio_diff_clear(&d);
+	folio_tree_clear(&head);
+	folio_tree_clear(&stage);
 	free(branch);
 	folio_repo_free(repo);
 	return rc ? cli_fail(rc) : EXIT_OK;

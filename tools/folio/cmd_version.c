@@ -134,9 +134,9 @@ int cmd_commit(cli *c)
 fail:
 	code = cli_fail(rc);
 out:
-	folio_diff_free(&d);
-	folio_tree_free(&head);
-	folio_tree_free(&stage);
+	folio_diff_clear(&d);
+	folio_tree_clear(&head);
+	folio_tree_clear(&stage);
 	free(branch);
 	folio_repo_free(repo);
 	return code;
@@ -284,9 +284,9 @@ int cmd_show(cli *c)
 	rc = 0;
 fail:
 	folio_commit_info_clear(&ci);
-	folio_diff_free(&d);
-	folio_tree_free(&a);
-	folio_tree_free(&b);
+	folio_diff_clear(&d);
+	folio_tree_clear(&a);
+	folio_tree_clear(&b);
 	folio_repo_free(repo);
 	free(pos);
 	return rc ? cli_fail(rc) : EXIT_OK;
@@ -329,9 +329,9 @@ int cmd_diff(cli *c)
 	print_diff(&d, json);
 	rc = 0;
 fail:
-	folio_diff_free(&d);
-	folio_tree_free(&a);
-	folio_tree_free(&b);
+	folio_diff_clear(&d);
+	folio_tree_clear(&a);
+	folio_tree_clear(&b);
 	folio_repo_free(repo);
 	free(pos);
 	return rc ? cli_fail(rc) : EXIT_OK;
@@ -524,9 +524,9 @@ int cmd_switch(cli *c)
 		goto fail;
 	printf("Switched to branch '%s'\n", pos[0]);
 fail:
-	folio_diff_free(&d);
-	folio_tree_free(&head);
-	folio_tree_free(&stage);
+	folio_diff_clear(&d);
+	folio_tree_clear(&head);
+	folio_tree_clear(&stage);
 	free(branch);
 	folio_repo_free(repo);
 	free(pos);

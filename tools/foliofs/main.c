@@ -179,7 +179,7 @@ static int check_mountpoint(const char *mnt)
 
 	/* a mount whose daemon was killed may still answer stat() from cached
 	 * attributes and give an empty listing: ask the mount table */
-	if (folio_mount_find(mnt, NULL, 0) > 0) {
+	if (folio_mount_find(NULL, 0, mnt) > 0) {
 		report("foliofs: %s is a folio mount already; if its daemon has died (its files "
 		       "say \"Transport endpoint is not connected\"), run `folio umount %s` first",
 		       mnt, mnt);
@@ -518,9 +518,9 @@ out:
 		fuse_session_destroy(f.se_ro);
 	fs_passthrough_free(f.pt);
 	fs_head_free(f.head);
-	fs_versions_free(&f);
+	fs_versions_clear(&f);
 	folio_store_free(f.gen);
-	fs_nodes_free(&f);
+	fs_nodes_clear(&f);
 	folio_repo_free(f.repo);
 	if (mount_lock_fd >= 0 && ftruncate(mount_lock_fd, 0) < 0) {
 		/* informational only */

@@ -115,7 +115,7 @@ static void fx_load(fx *f, folio_labelset *s)
 
 static void fx_free(fx *f)
 {
-	folio_tree_free(&f->t);
+	folio_tree_clear(&f->t);
 	test_rmtree(f->root);
 }
 
@@ -207,7 +207,8 @@ Test(coco, images_annotations_and_categories)
 	char *out;
 	size_t len, skipped = 99;
 
-	cr_assert_eq(folio_export_coco(&out, &len, items, N(items), classes, N(classes), &skipped), 0,
+	cr_assert_eq(folio_export_coco(&out, &len, &skipped, items, N(items), classes, N(classes)),
+		     0,
 		     "%s", folio_error_last());
 	cr_expect_eq(skipped, 0);
 	cJSON *j = parse(out, len);
@@ -273,7 +274,7 @@ Test(coco, relative_boxes_scaled_or_skipped)
 	size_t len, skipped;
 
 	cr_assert(folio_annotation_relative(&g));
-	cr_assert_eq(folio_export_coco(&out, &len, items, 2, NULL, 0, &skipped), 0);
+	cr_assert_eq(folio_export_coco(&out, &len, &skipped, items, 2, NULL, 0), 0);
 	cr_expect_eq(skipped, 1);
 	cJSON *j = parse(out, len);
 	cr_expect_eq(cJSON_GetArraySize(get(j, "images")), 2);
@@ -292,7 +293,7 @@ Test(coco, empty_inputs)
 	char *classes[] = { "a", "b", "a" };
 	folio_export_item unlabelled = item("x.jpg", 1, 1, NULL);
 
-	cr_assert_eq(folio_export_coco(&out, &len, NULL, 0, NULL, 0, &skipped), 0);
+	cr_assert_eq(folio_export_coco(&out, &len, &skipped, NULL, 0, NULL, 0), 0);
 	cr_expect_eq(skipped, 0);
 	cJSON *j = parse(out, len);
 	cr_expect_eq(cJSON_GetArraySize(get(j, "images")), 0);
@@ -302,7 +303,7 @@ Test(coco, empty_inputs)
 	free(out);
 
 	/* a repeated class keeps one category; unlabelled images are left out */
-	cr_assert_eq(folio_export_coco(&out, &len, &unlabelled, 1, classes, 3, NULL), 0);
+	cr_assert_eq(folio_export_coco(&out, &len, NULL, &unlabelled, 1, classes, 3), 0);
 	j = parse(out, len);
 	cr_expect_eq(cJSON_GetArraySize(get(j, "images")), 0);
 	cr_expect_eq(cJSON_GetArraySize(get(j, "categories")), 2);
@@ -319,15 +320,15 @@ Test(coco, bad_arguments)
 	folio_annotation g = ann(o, 1, FOLIO_LABELS_NATIVE, 0, 0);
 	folio_export_item it = item("a.jpg", 1, 1, &g), nopath = item(NULL, 1, 1, NULL);
 
-	cr_expect_eq(folio_export_coco(NULL, &len, NULL, 0, NULL, 0, NULL), FOLIO_EINVAL);
-	cr_expect_eq(folio_export_coco(&out, &len, NULL, 0, bad_classes, 2, NULL), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_coco(NULL, &len, NULL, NULL, 0, NULL, 0), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_coco(&out, &len, NULL, NULL, 0, bad_classes, 2), FOLIO_EINVAL);
 	cr_expect_null(out);
 	cr_expect_eq(len, 0);
-	cr_expect_eq(folio_export_coco(&out, &len, NULL, 0, NULL, 1, NULL), FOLIO_EINVAL);
-	cr_expect_eq(folio_export_coco(&out, &len, NULL, 3, NULL, 0, NULL), FOLIO_EINVAL);
-	cr_expect_eq(folio_export_coco(&out, &len, &it, 1, NULL, 0, NULL), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_coco(&out, &len, NULL, NULL, 0, NULL, 1), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_coco(&out, &len, NULL, NULL, 3, NULL, 0), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_coco(&out, &len, NULL, &it, 1, NULL, 0), FOLIO_EINVAL);
 	cr_expect(strstr(folio_error_last(), "not UTF-8"), "%s", folio_error_last());
-	cr_expect_eq(folio_export_coco(&out, &len, &nopath, 1, NULL, 0, NULL), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_coco(&out, &len, NULL, &nopath, 1, NULL, 0), FOLIO_EINVAL);
 	cr_expect_null(out);
 }
 
@@ -337,7 +338,7 @@ static char *yolo(const folio_export_item *it, char *const *classes, size_t n, s
 {
 	char *out;
 	size_t len;
-	cr_assert_eq(folio_export_yolo_label(&out, &len, it, classes, n, skipped), 0, "%s",
+	cr_assert_eq(folio_export_yolo_label(&out, &len, skipped, it, classes, n), 0, "%s",
 		     folio_error_last());
 	cr_assert_eq(strlen(out), len);
 	return out;
@@ -427,8 +428,8 @@ Test(yolo, what_is_skipped_and_clipped)
 	char *out;
 	size_t len;
 	char *holes[] = { NULL };
-	cr_expect_eq(folio_export_yolo_label(&out, &len, NULL, classes, 1, NULL), FOLIO_EINVAL);
-	cr_expect_eq(folio_export_yolo_label(&out, &len, &it, holes, 1, NULL), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_yolo_label(&out, &len, NULL, NULL, classes, 1), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_yolo_label(&out, &len, NULL, &it, holes, 1), FOLIO_EINVAL);
 }
 
 Test(yolo, data_yaml_quotes_what_needs_it)
@@ -473,7 +474,7 @@ Test(voc, layout_escaping_and_attributes)
 	char *out;
 	size_t len, skipped = 5;
 
-	cr_assert_eq(folio_export_voc(&out, &len, &it, &skipped), 0, "%s", folio_error_last());
+	cr_assert_eq(folio_export_voc(&out, &len, &skipped, &it), 0, "%s", folio_error_last());
 	cr_expect_eq(skipped, 0);
 	cr_expect_eq(strlen(out), len);
 	cr_expect_str_eq(out,
@@ -517,7 +518,7 @@ Test(voc, relative_unknown_size_and_unlabelled)
 	size_t len, skipped;
 
 	it.depth = 1;
-	cr_assert_eq(folio_export_voc(&out, &len, &it, &skipped), 0);
+	cr_assert_eq(folio_export_voc(&out, &len, &skipped, &it), 0);
 	cr_expect_eq(skipped, 1);
 	cr_expect(strstr(out, "<width>0</width>") && strstr(out, "<depth>1</depth>"), "%s", out);
 	cr_expect_null(strstr(out, "<object>"));
@@ -525,13 +526,13 @@ Test(voc, relative_unknown_size_and_unlabelled)
 
 	it.width = 200;
 	it.height = 100;
-	cr_assert_eq(folio_export_voc(&out, &len, &it, &skipped), 0);
+	cr_assert_eq(folio_export_voc(&out, &len, &skipped, &it), 0);
 	cr_expect_eq(skipped, 0);
 	cr_expect(strstr(out, "<xmin>20</xmin>") && strstr(out, "<ymax>60</ymax>"), "%s", out);
 	free(out);
 
 	it.gt = NULL;
-	cr_assert_eq(folio_export_voc(&out, &len, &it, NULL), 0);
+	cr_assert_eq(folio_export_voc(&out, &len, NULL, &it), 0);
 	cr_expect_null(strstr(out, "<object>"));
 	free(out);
 	cr_expect_eq(folio_export_voc(&out, &len, NULL, NULL), FOLIO_EINVAL);
@@ -571,20 +572,20 @@ Test(files, prefix_and_line_breaks)
 	char *out;
 	size_t len, skipped;
 
-	cr_assert_eq(folio_export_files(&out, &len, "/mnt/ds//", items, 3, &skipped), 0);
+	cr_assert_eq(folio_export_files(&out, &len, &skipped, "/mnt/ds//", items, 3), 0);
 	cr_expect_str_eq(out, "/mnt/ds/images/a.jpg\n/mnt/ds/b c.png\n");
 	cr_expect_eq(len, strlen(out));
 	cr_expect_eq(skipped, 1);
 	free(out);
-	cr_assert_eq(folio_export_files(&out, &len, "/", items, 1, NULL), 0);
+	cr_assert_eq(folio_export_files(&out, &len, NULL, "/", items, 1), 0);
 	cr_expect_str_eq(out, "/images/a.jpg\n");
 	free(out);
-	cr_assert_eq(folio_export_files(&out, &len, "/x", NULL, 0, &skipped), 0);
+	cr_assert_eq(folio_export_files(&out, &len, &skipped, "/x", NULL, 0), 0);
 	cr_expect_str_eq(out, "");
 	cr_expect_eq(len, 0);
 	free(out);
-	cr_expect_eq(folio_export_files(&out, &len, "relative", items, 1, NULL), FOLIO_EINVAL);
-	cr_expect_eq(folio_export_files(&out, &len, "/a\nb", items, 1, NULL), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_files(&out, &len, NULL, "relative", items, 1), FOLIO_EINVAL);
+	cr_expect_eq(folio_export_files(&out, &len, NULL, "/a\nb", items, 1), FOLIO_EINVAL);
 	cr_expect_null(out);
 }
 
@@ -598,7 +599,7 @@ static void expect_negative_and_done(fx *f, folio_labelset *s, const char *neg, 
 	cr_assert_not_null(a, "%s: no annotation", neg);
 	cr_expect_eq(a->nobjects, 0);
 	cr_expect_null(folio_labels_find(s, unl, 0), "%s: annotated", unl);
-	folio_labelset_free(s);
+	folio_labelset_clear(s);
 	fx_free(f);
 }
 
@@ -623,7 +624,7 @@ Test(roundtrip, coco)
 	fx f;
 	folio_labelset s;
 
-	cr_assert_eq(folio_export_coco(&out, &len, items, N(items), classes, 3, &skipped), 0);
+	cr_assert_eq(folio_export_coco(&out, &len, &skipped, items, N(items), classes, 3), 0);
 	cr_expect_eq(skipped, 0);
 	fx_init(&f);
 	fx_put(&f, "annotations/instances.json", out, len);
@@ -678,7 +679,8 @@ Test(roundtrip, yolo)
 		fx_puts(&f, path, "not really an image");
 		if (!items[i].gt)
 			continue;
-		cr_assert_eq(folio_export_yolo_label(&out, &len, &items[i], classes, N(classes), &skipped), 0);
+		cr_assert_eq(folio_export_yolo_label(&out, &len, &skipped, &items[i], classes, N(classes)),
+			     0);
 		cr_expect_eq(skipped, 0);
 		swap_ext(path, sizeof path, "labels/", items[i].path, ".txt");
 		fx_put(&f, path, out, len);
@@ -725,7 +727,7 @@ Test(roundtrip, voc)
 	for (size_t i = 0; i < N(items); i++) {
 		snprintf(path, sizeof path, "JPEGImages/%s", items[i].path);
 		fx_puts(&f, path, "not really an image");
-		cr_assert_eq(folio_export_voc(&out, &len, &items[i], NULL), 0);
+		cr_assert_eq(folio_export_voc(&out, &len, NULL, &items[i]), 0);
 		swap_ext(path, sizeof path, "Annotations/", items[i].path, ".xml");
 		fx_put(&f, path, out, len);
 		free(out);
@@ -742,6 +744,6 @@ Test(roundtrip, voc)
 	a = folio_labels_find(&s, "JPEGImages/images/b/001.jpg", 0);
 	expect_boxes(a, &gb, 1, 1, 0);
 	cr_expect_eq(a->width, 320);
-	folio_labelset_free(&s);
+	folio_labelset_clear(&s);
 	fx_free(&f);
 }

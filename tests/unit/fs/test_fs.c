@@ -30,7 +30,7 @@ static version *mkversion(const char *id)
 
 static void vfree(version *v)
 {
-	folio_tree_free(&v->tree);
+	folio_tree_clear(&v->tree);
 	free(v->dirs);
 	free(v->children);
 	free(v);
@@ -161,7 +161,7 @@ Test(nodes, concurrent_put_get_one_node_per_inode)
 	for (uint64_t ino = 1000; ino < 3500; ino++)
 		cr_expect_not_null(fs_node_get(&F, ino));
 	cr_expect_null(fs_node_get(&F, 5));
-	fs_nodes_free(&F);
+	fs_nodes_clear(&F);
 }
 
 Test(hash, spreads_and_is_stable)

@@ -196,7 +196,7 @@ static folio_index *open_opts(const folio_tree *t, const folio_index_opts *o,
 {
 	folio_index *ix = NULL;
 	folio_error_clear();
-	int rc = folio_index_open(&ix, repo, t, o, st);
+	int rc = folio_index_open(&ix, st, repo, t, o);
 	cr_assert_eq(rc, 0, "folio_index_open: %d %s", rc, folio_error_last());
 	cr_assert_not_null(ix);
 	return ix;
@@ -342,7 +342,7 @@ Test(index, rows_labels_and_features_of_a_voc_tree)
 		cr_expect_eq(s->size, e->size);
 	}
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(index, find_by_path)
@@ -358,7 +358,7 @@ Test(index, find_by_path)
 	cr_expect_eq(folio_index_find(ix, "JPEGImages"), -1);
 	cr_expect_eq(folio_index_find(ix, "zzz"), -1);
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(index, header_only_features_without_pixels)
@@ -389,7 +389,7 @@ Test(index, header_only_features_without_pixels)
 	cr_expect_eq(st.cached, 1);
 	cr_expect_eq(ix->samples[0].f.has_pixels, 1);
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 /* ---- the cache --------------------------------------------------------- */
@@ -412,7 +412,7 @@ Test(index, second_open_is_cached_and_identical)
 	expect_same_table(a, b);
 	folio_index_free(a);
 	folio_index_free(b);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(index, no_save_writes_no_cache)
@@ -429,7 +429,7 @@ Test(index, no_save_writes_no_cache)
 	a = open_opts(&t, &o, &st);
 	cr_expect_eq(st.cached, 0);
 	folio_index_free(a);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 static void write_file(const char *path, const void *buf, size_t len)
@@ -546,16 +546,16 @@ Test(index, damaged_cache_file_is_rebuilt)
 	cr_expect_eq(ix->nsamples, 1);
 	folio_index_free(ix);
 	write_file(last, "0000000000000000000000000000000000000000000000000000000000000000\n", 65);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t2);
 	folio_tree_init(&t2);
 	add_image(&t2, "b.jpg", IMG3);
 	ix = open_ix(&t2, 0, &st);
 	cr_expect_eq(st.base_used, 0);
 	folio_index_free(ix);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t2);
 
 	folio_index_free(ref);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 /*
@@ -608,7 +608,7 @@ Test(index, damaged_cache_header_is_not_trusted)
 	folio_index_free(h);
 	free(orig);
 	folio_index_free(ref);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 /* ---- incremental builds ------------------------------------------------ */
@@ -656,8 +656,8 @@ Test(index, one_image_replaced_reuses_the_rest)
 	folio_index_free(a);
 	folio_index_free(b);
 	folio_index_free(c);
-	folio_tree_free(&t);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t);
+	folio_tree_clear(&t2);
 }
 
 Test(index, changed_label_file_is_parsed_again)
@@ -683,7 +683,7 @@ Test(index, changed_label_file_is_parsed_again)
 	cr_expect_eq(count_class(b, "JPEGImages/2011_000003.jpg", "person"), 2);
 
 	/* a label file added, images the same */
-	folio_tree_free(&t2);
+	folio_tree_clear(&t2);
 	voc_tree(&t2);
 	add_text(&t2, "notes.txt", "hello\n");
 	folio_tree_sort(&t2);
@@ -693,8 +693,8 @@ Test(index, changed_label_file_is_parsed_again)
 	cr_expect_eq(count_class(b, "JPEGImages/2011_000025.jpg", "bus"), 2);
 	folio_index_free(a);
 	folio_index_free(b);
-	folio_tree_free(&t);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t);
+	folio_tree_clear(&t2);
 }
 
 Test(index, explicit_base_is_used)
@@ -720,9 +720,9 @@ Test(index, explicit_base_is_used)
 	cr_expect_eq(row(ix, "JPEGImages/2011_000099.jpg")->f.width, 640);
 	cr_expect_eq(row(ix, "JPEGImages/2011_000099.jpg")->gt, FOLIO_NONE);
 	folio_index_free(ix);
-	folio_tree_free(&a);
-	folio_tree_free(&b);
-	folio_tree_free(&c);
+	folio_tree_clear(&a);
+	folio_tree_clear(&b);
+	folio_tree_clear(&c);
 }
 
 /* The label part keeps annotations of images the version does not hold:
@@ -748,8 +748,8 @@ Test(index, label_of_an_image_added_later)
 	cr_expect_eq(count_class(b, "JPEGImages/2011_000025.jpg", "car"), 1);
 	folio_index_free(a);
 	folio_index_free(b);
-	folio_tree_free(&t);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t);
+	folio_tree_clear(&t2);
 }
 
 /* ---- ImageFolder ------------------------------------------------------- */
@@ -803,7 +803,7 @@ Test(index, imagefolder_labels_are_not_reused_when_images_change)
 	/* and one image replaced (same paths: copying the labels would be
 	 * right too, so only the result is checked) */
 	folio_index_free(b);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t2);
 	imagefolder_tree(&t2, 0);
 	folio_entry *e = folio_tree_find(&t2, "dogs/c.jpg");
 	uint64_t size;
@@ -816,8 +816,8 @@ Test(index, imagefolder_labels_are_not_reused_when_images_change)
 	cr_expect_eq(row(b, "dogs/c.jpg")->f.width, 640);
 	folio_index_free(a);
 	folio_index_free(b);
-	folio_tree_free(&t);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t);
+	folio_tree_clear(&t2);
 }
 
 /*
@@ -849,8 +849,8 @@ Test(index, imagefolder_appears_when_a_second_class_folder_is_added)
 	cr_expect_str_eq(only_class(b, "dogs/b.jpg"), "dogs");
 	folio_index_free(a);
 	folio_index_free(b);
-	folio_tree_free(&t);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t);
+	folio_tree_clear(&t2);
 }
 
 /*
@@ -884,8 +884,8 @@ Test(index, yolo_label_found_when_its_image_is_added)
 		     "(labels_reused = %d)", st.labels_reused);
 	folio_index_free(a);
 	folio_index_free(b);
-	folio_tree_free(&t);
-	folio_tree_free(&t2);
+	folio_tree_clear(&t);
+	folio_tree_clear(&t2);
 }
 
 /* ---- odd trees --------------------------------------------------------- */
@@ -915,7 +915,7 @@ Test(index, empty_tree)
 	cr_expect_eq(ix->nanns, 1);
 	cr_expect(has_label_class(ix, "cow"));
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(index, non_images_are_not_rows)
@@ -931,7 +931,7 @@ Test(index, non_images_are_not_rows)
 	cr_expect_eq(ix->nsamples, 1);
 	cr_expect_str_eq(folio_index_path(ix, &ix->samples[0]), "a.jpg");
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(index, missing_object_is_a_row_not_a_failure)
@@ -953,7 +953,7 @@ Test(index, missing_object_is_a_row_not_a_failure)
 	cr_expect_eq(row(ix, "c.jpg")->f.decodable, 1);
 	cr_expect_eq(row(ix, "c.jpg")->f.width, 500);
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 /*
@@ -985,7 +985,7 @@ Test(index, missing_object_fetched_later_gets_features)
 		     "object now in the store, still not decodable (cached = %d)", st.cached);
 	cr_expect_eq(row(ix, "b.jpg")->f.width, 500);
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(index, label_errors_are_recorded_not_fatal)
@@ -1002,7 +1002,7 @@ Test(index, label_errors_are_recorded_not_fatal)
 	cr_expect_gt(strlen(folio_index_str(ix, ix->errors[0].message)), 0);
 	cr_expect_eq(row(ix, "JPEGImages/a.jpg")->gt, FOLIO_NONE);
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 /* ---- annotations for exports ------------------------------------------ */
@@ -1060,7 +1060,7 @@ Test(index, yolo_annotation_in_pixels_when_the_size_is_known)
 	/* the table stays as it was (annotation copies, never edits) */
 	expect_near(ix->objs[ia->obj_first].x, 0.4, "stored x after");
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(index, voc_annotation_keeps_its_stated_size)
@@ -1083,5 +1083,5 @@ Test(index, voc_annotation_keeps_its_stated_size)
 	cr_expect_null(a.split);
 	folio_index_annotation_clear(&a);
 	folio_index_free(ix);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }

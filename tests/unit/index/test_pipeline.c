@@ -402,7 +402,7 @@ static void run_fails(const char *pipeline, int code, const char *want)
 	cr_expect_eq(s.n, 0);
 	cr_expect_null(canon, "%.100s: canon not cleared on failure", pipeline);
 	if (rc == 0) {
-		folio_set_free(&s);
+		folio_set_clear(&s);
 		free(canon);
 	}
 	if (want)
@@ -482,7 +482,7 @@ Test(pipeline, where_matches_brute_force)
 		folio_set s = run_ok(text, NULL);
 		cr_expect_eq(s.ordered, 0);
 		expect_set_is(&s, ix, wheres[k].want, text);
-		folio_set_free(&s);
+		folio_set_clear(&s);
 
 		/* the same through folio_set_where */
 		folio_expr *e = NULL;
@@ -491,8 +491,8 @@ Test(pipeline, where_matches_brute_force)
 		cr_assert_eq(folio_set_all(&all, ix), 0);
 		cr_assert_eq(folio_set_where(&t, ix, &all, e), 0);
 		expect_set_is(&t, ix, wheres[k].want, wheres[k].expr);
-		folio_set_free(&t);
-		folio_set_free(&all);
+		folio_set_clear(&t);
+		folio_set_clear(&all);
 		folio_expr_free(e);
 	}
 	/* sanity: the brute-force sets are neither empty nor everything */
@@ -518,7 +518,7 @@ Test(pipeline, where_keeps_the_input_order)
 			prev = v;
 		}
 	}
-	folio_set_free(&s);
+	folio_set_clear(&s);
 }
 
 /* ---- @by and facets ---------------------------------------------------- */
@@ -551,7 +551,7 @@ Test(pipeline, class_facets_count_each_image_once)
 		for (size_t i = 0; i < s.n; i++)
 			cr_expect(!strcmp(f[k].value, FOLIO_FACET_NONE) ? w_no_class(ix, s.v[i])
 								      : class_count(ix, s.v[i], f[k].value) > 0);
-		folio_set_free(&s);
+		folio_set_clear(&s);
 	}
 	cr_expect_str_eq(f[0].value, FOLIO_FACET_NONE);   /* '_' < 'b' */
 	/* rows of two classes, a class repeated: counted once per class */
@@ -563,26 +563,26 @@ Test(pipeline, class_facets_count_each_image_once)
 		multi += has_objects(r) && r % 7 == 0;
 	cr_expect_eq(sum, N + multi);
 	folio_facets_free(f, nf);
-	folio_set_free(&all);
+	folio_set_clear(&all);
 }
 
 Test(pipeline, by_scalar_fields)
 {
 	folio_set s = run_ok("@by/width/640", NULL);
 	expect_set_is(&s, ix, w_wide, "@by/width/640");
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	s = run_ok("@by/labeled/0", NULL);
 	expect_set_is(&s, ix, w_unlabelled, "@by/labeled/0");
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	s = run_ok("@by/tag/night", NULL);
 	expect_set_is(&s, ix, w_night, "@by/tag/night");
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	s = run_ok("@by/pred.class/dog", NULL);
 	expect_set_is(&s, ix, w_pred_dog, "@by/pred.class/dog");
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	s = run_ok("@by/class/no-such-class", NULL);
 	cr_expect_eq(s.n, 0);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 
 	/* split: unlabelled rows (their predictions have no split) are _none */
 	folio_set all;
@@ -622,7 +622,7 @@ Test(pipeline, by_scalar_fields)
 	}
 	cr_expect_eq(folio_set_facets(&f, &nf, ix, &all, "brightness"), FOLIO_EINVAL);
 	cr_expect_null(f);
-	folio_set_free(&all);
+	folio_set_clear(&all);
 }
 
 /*
@@ -651,7 +651,7 @@ Test(pipeline, class_facets_are_folder_names)
 			  strcmp(f[k].value, ".."), "facet value '%s' is not a folder name",
 			  f[k].value);
 	folio_facets_free(f, nf);
-	folio_set_free(&all);
+	folio_set_clear(&all);
 	folio_index_free(t);
 }
 
@@ -672,20 +672,20 @@ Test(pipeline, sample_is_reproducible_and_a_subset)
 		cr_expect_lt(a.v[i - 1], a.v[i], "in input order");
 	cr_assert_eq(folio_set_sample(&big, ix, &all, 5000, 0), 0);
 	cr_expect(same_set(&big, &all), "N > size: everything, in order");
-	folio_set_free(&big);
+	folio_set_clear(&big);
 	cr_assert_eq(folio_set_sample(&big, ix, &all, 0, 0), 0);
 	cr_expect_eq(big.n, 0);
-	folio_set_free(&big);
+	folio_set_clear(&big);
 
 	/* through the pipeline: same as the call; the seed in the canon */
 	folio_set p = run_canon("@sample/100", "@sample/100");
 	cr_expect(same_set(&p, &a));
-	folio_set_free(&p);
+	folio_set_clear(&p);
 	p = run_canon("@sample/100:7", "@sample/100:7");
 	cr_expect(same_set(&p, &c));
-	folio_set_free(&p);
+	folio_set_clear(&p);
 	p = run_canon("@sample/0100:0", "@sample/100");
-	folio_set_free(&p);
+	folio_set_clear(&p);
 
 	/* a sample of a superset keeps the members it shares with a sample
 	 * of the subset: sample(all) ∩ cars ⊆ sample(cars) */
@@ -697,10 +697,10 @@ Test(pipeline, sample_is_reproducible_and_a_subset)
 		for (size_t i = 0; i < sa.n; i++)
 			if (w_car(ix, sa.v[i]))
 				cr_expect(in_set(&sc, sa.v[i]), "k=%zu: row %u lost", k, sa.v[i]);
-		folio_set_free(&sa);
-		folio_set_free(&sc);
+		folio_set_clear(&sa);
+		folio_set_clear(&sc);
 	}
-	folio_set_free(&cars);
+	folio_set_clear(&cars);
 
 	/* an ordered input stays ordered, members in its order */
 	folio_set sorted = run_ok("@sort/-brightness", NULL);
@@ -718,13 +718,13 @@ Test(pipeline, sample_is_reproducible_and_a_subset)
 	cr_assert_eq(folio_set_sample(&su, ix, &all, 50, 0), 0);
 	for (size_t i = 0; i < su.n; i++)
 		cr_expect(in_set(&ss, su.v[i]));
-	folio_set_free(&su);
-	folio_set_free(&ss);
-	folio_set_free(&sorted);
-	folio_set_free(&a);
-	folio_set_free(&b);
-	folio_set_free(&c);
-	folio_set_free(&all);
+	folio_set_clear(&su);
+	folio_set_clear(&ss);
+	folio_set_clear(&sorted);
+	folio_set_clear(&a);
+	folio_set_clear(&b);
+	folio_set_clear(&c);
+	folio_set_clear(&all);
 }
 
 /* ---- @sort, names ------------------------------------------------------ */
@@ -755,22 +755,22 @@ Test(pipeline, sort_by_brightness_both_ways)
 {
 	folio_set s = run_canon("@sort/brightness", "@sort/brightness");
 	expect_sorted_by_brightness(&s, 0);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 
 	s = run_canon("@sort/-brightness", "@sort/-brightness");
 	expect_sorted_by_brightness(&s, 1);
 	folio_set d = run_canon("@sort/brightness:desc", "@sort/-brightness");
 	cr_expect(same_set(&s, &d));
-	folio_set_free(&d);
-	folio_set_free(&s);
+	folio_set_clear(&d);
+	folio_set_clear(&s);
 
 	/* direct call */
 	folio_set all;
 	cr_assert_eq(folio_set_all(&all, ix), 0);
 	cr_assert_eq(folio_set_sort(&s, ix, &all, "brightness", 0), 0);
 	expect_sorted_by_brightness(&s, 0);
-	folio_set_free(&s);
-	folio_set_free(&all);
+	folio_set_clear(&s);
+	folio_set_clear(&all);
 }
 
 Test(pipeline, sort_by_other_fields)
@@ -780,7 +780,7 @@ Test(pipeline, sort_by_other_fields)
 	cr_assert_eq(s.n, N);
 	for (size_t i = 0; i < N; i++)
 		cr_expect_eq(s.v[i], N - 1 - i);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 
 	/* a count: rows with two cars first when descending */
 	s = run_ok("@sort/-count.car", NULL);
@@ -790,7 +790,7 @@ Test(pipeline, sort_by_other_fields)
 	cr_assert_gt(two, 0);
 	for (size_t i = 0; i < N; i++)
 		cr_expect_eq(w_two_cars(ix, s.v[i]), i < two);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 
 	/* class: smallest class name; unlabelled last */
 	s = run_ok("@sort/class", NULL);
@@ -805,14 +805,14 @@ Test(pipeline, sort_by_other_fields)
 		cr_expect_geq(strcmp(c, prev), 0);
 		prev = c;
 	}
-	folio_set_free(&s);
+	folio_set_clear(&s);
 
 	/* an empty input */
 	folio_set none = { NULL, 0, 0 };
 	cr_assert_eq(folio_set_sort(&s, ix, &none, "brightness", 1), 0);
 	cr_expect_eq(s.n, 0);
 	cr_expect_eq(s.ordered, 1);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 }
 
 /*
@@ -831,8 +831,8 @@ Test(pipeline, sort_accepts_field_aliases)
 	cr_expect(same_set(&a, &b), "@sort/brightness_mean is not @sort/brightness");
 	cr_expect_str_eq(canon, "@sort/brightness");
 	free(canon);
-	folio_set_free(&a);
-	folio_set_free(&b);
+	folio_set_clear(&a);
+	folio_set_clear(&b);
 }
 
 /*
@@ -856,7 +856,7 @@ Test(pipeline, sort_by_prediction_score_ranks_or_refuses)
 	uint32_t p = ix->samples[s.v[0]].pred;
 	cr_expect(p != FOLIO_NONE && ix->objs[ix->anns[p].obj_first].score > 0.9f,
 		  "@sort/-pred.score put row %u (%s) first", s.v[0], path_of(ix, s.v[0]));
-	folio_set_free(&s);
+	folio_set_clear(&s);
 }
 
 Test(pipeline, names_of_ranked_and_unranked_sets)
@@ -872,7 +872,7 @@ Test(pipeline, names_of_ranked_and_unranked_sets)
 	cr_expect_str_eq(name, want);
 	/* too small a buffer */
 	cr_expect_eq(folio_set_name(name, 8, ix, &s, 0), FOLIO_EINVAL);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 
 	/* widths follow the set's size */
 	static const struct { const char *p; const char *prefix; } w[] = {
@@ -888,14 +888,14 @@ Test(pipeline, names_of_ranked_and_unranked_sets)
 		cr_expect_eq(strncmp(name, w[k].prefix, strlen(w[k].prefix)), 0, "%s: %s", w[k].p,
 			     name);
 		cr_expect_null(strchr(name, '/'), "ranked names are flat");
-		folio_set_free(&s);
+		folio_set_clear(&s);
 	}
 
 	/* unranked: the path itself */
 	s = run_ok("@where/class=eq:car", NULL);
 	cr_assert_eq(folio_set_name(name, sizeof name, ix, &s, 0), 0);
 	cr_expect_str_eq(name, path_of(ix, s.v[0]));
-	folio_set_free(&s);
+	folio_set_clear(&s);
 }
 
 /* ---- @limit ------------------------------------------------------------ */
@@ -906,16 +906,16 @@ Test(pipeline, limit)
 	cr_assert_eq(s.n, 10);
 	for (size_t i = 0; i < 10; i++)
 		cr_expect_eq(s.v[i], i);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	s = run_ok("@limit/0", NULL);
 	cr_expect_eq(s.n, 0);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	s = run_canon("@limit/007", "@limit/7");
 	cr_expect_eq(s.n, 7);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	s = run_ok("@limit/1000000000", NULL);
 	cr_expect_eq(s.n, N);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 
 	/* keeps order and rank */
 	folio_set sorted = run_ok("@sort/-brightness", NULL);
@@ -923,16 +923,16 @@ Test(pipeline, limit)
 	cr_expect_eq(s.ordered, 1);
 	cr_assert_eq(s.n, 25);
 	cr_expect_eq(memcmp(s.v, sorted.v, 25 * sizeof *s.v), 0);
-	folio_set_free(&s);
-	folio_set_free(&sorted);
+	folio_set_clear(&s);
+	folio_set_clear(&sorted);
 
 	folio_set all, l;
 	cr_assert_eq(folio_set_all(&all, ix), 0);
 	cr_assert_eq(folio_set_limit(&l, &all, 3), 0);
 	cr_expect_eq(l.n, 3);
 	cr_expect_eq(l.ordered, 0);
-	folio_set_free(&l);
-	folio_set_free(&all);
+	folio_set_clear(&l);
+	folio_set_clear(&all);
 }
 
 /* ---- @balance ---------------------------------------------------------- */
@@ -969,12 +969,12 @@ Test(pipeline, balance_gives_equal_groups)
 	/* reproducible; another seed picks others */
 	folio_set again = run_ok("@balance/class", NULL);
 	cr_expect(same_set(&s, &again));
-	folio_set_free(&again);
+	folio_set_clear(&again);
 	folio_set other = run_canon("@balance/class:9", "@balance/class:9");
 	cr_expect_eq(other.n, s.n);
 	cr_expect(!same_set(&s, &other));
-	folio_set_free(&other);
-	folio_set_free(&s);
+	folio_set_clear(&other);
+	folio_set_clear(&s);
 
 	/* balancing a ranked set keeps its rank order */
 	s = run_ok("@sort/brightness/@balance/class", NULL);
@@ -988,14 +988,14 @@ Test(pipeline, balance_gives_equal_groups)
 			prev = v;
 		}
 	}
-	folio_set_free(&s);
+	folio_set_clear(&s);
 
 	/* a field with one group: all of it */
 	s = run_ok("@where/class=car/@balance/split", NULL);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	s = run_ok("@where/labeled=0/@balance/class", NULL);
 	cr_expect_eq(s.n, 0, "unlabelled rows are no group");
-	folio_set_free(&s);
+	folio_set_clear(&s);
 }
 
 /* ---- @slices ----------------------------------------------------------- */
@@ -1005,7 +1005,7 @@ Test(pipeline, slices_expand_to_their_pipeline)
 	char *canon = NULL;
 	folio_set a = run_canon("@slices/cars", "@where/class=eq:car");
 	expect_set_is(&a, ix, w_car, "@slices/cars");
-	folio_set_free(&a);
+	folio_set_clear(&a);
 
 	/* nested */
 	a = run_ok("@slices/dark-cars", &canon);
@@ -1017,22 +1017,22 @@ Test(pipeline, slices_expand_to_their_pipeline)
 		cr_expect(w_car(ix, a.v[i]) && bright(ix, a.v[i], &v) && v < 0.3);
 	}
 	free(canon);
-	folio_set_free(&a);
-	folio_set_free(&b);
+	folio_set_clear(&a);
+	folio_set_clear(&b);
 
 	/* a slice after another stage, and stages after a slice */
 	a = run_canon("@where/brightness<0.3/@slices/cars/@limit/5",
 		      "@where/brightness=lt:0.3/@where/class=eq:car/@limit/5");
 	cr_expect_eq(a.n, 5);
-	folio_set_free(&a);
+	folio_set_clear(&a);
 
 	/* empty slices: everything */
 	a = run_canon("@slices/empty", "");
 	cr_expect_eq(a.n, N);
-	folio_set_free(&a);
+	folio_set_clear(&a);
 	a = run_canon("@slices/everything/@limit/3", "@limit/3");
 	cr_expect_eq(a.n, 3);
-	folio_set_free(&a);
+	folio_set_clear(&a);
 
 	/* a slice file as `folio slice save` writes it */
 	char *text = folio_slice_json("@where/class=eq:car", "all the cars");
@@ -1043,7 +1043,7 @@ Test(pipeline, slices_expand_to_their_pipeline)
 	cr_expect_str_eq(canon, "@where/class=eq:car");
 	expect_set_is(&a, ix, w_car, "saved slice");
 	free(canon);
-	folio_set_free(&a);
+	folio_set_clear(&a);
 	free(text);
 }
 
@@ -1104,14 +1104,14 @@ Test(pipeline, slice_canon_names_the_same_set)
 			  b.ordered);
 		free(canon);
 		free(canon2);
-		folio_set_free(&a);
-		folio_set_free(&b);
+		folio_set_clear(&a);
+		folio_set_clear(&b);
 	}
 	/* and the direct case: a slice applied to cars holds only cars */
 	folio_set s = run_ok("@where/class=car/@slices/darkest", NULL);
 	for (size_t i = 0; i < s.n; i++)
 		cr_expect(w_car(ix, s.v[i]), "row %u is no car", s.v[i]);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 }
 
 /*
@@ -1144,8 +1144,8 @@ Test(pipeline, long_canonical_texts_are_not_cut)
 	cr_expect(same_set(&a, &b));
 	free(c1);
 	free(c2);
-	folio_set_free(&a);
-	folio_set_free(&b);
+	folio_set_clear(&a);
+	folio_set_clear(&b);
 	long_slice = NULL;
 	free(text);
 	free(pl);
@@ -1172,7 +1172,7 @@ Test(pipeline, long_canonical_texts_are_not_cut)
 	free(want);
 	free(stage);
 	free(ec);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 }
 
 /* ---- the pipeline text ------------------------------------------------- */
@@ -1200,8 +1200,8 @@ Test(pipeline, canonical_text)
 		cr_expect(same_set(&s, &t), "%s", c[k].in);
 		free(again);
 		free(canon);
-		folio_set_free(&s);
-		folio_set_free(&t);
+		folio_set_clear(&s);
+		folio_set_clear(&t);
 	}
 }
 
@@ -1219,7 +1219,7 @@ Test(pipeline, slashes_are_ignored)
 		cr_expect(same_set(&s, &ref), "%s", v[k]);
 		cr_expect_str_eq(canon, want, "%s", v[k]);
 		free(canon);
-		folio_set_free(&s);
+		folio_set_clear(&s);
 	}
 	static const char *const all[] = { "", "/", "///" };
 	for (size_t k = 0; k < 3; k++) {
@@ -1229,10 +1229,10 @@ Test(pipeline, slashes_are_ignored)
 		cr_expect_eq(s.ordered, 0);
 		cr_expect_str_eq(canon, "");
 		free(canon);
-		folio_set_free(&s);
+		folio_set_clear(&s);
 	}
 	free(want);
-	folio_set_free(&ref);
+	folio_set_clear(&ref);
 }
 
 Test(pipeline, error_messages)
@@ -1294,7 +1294,7 @@ Test(pipeline, at_most_64_stages)
 	fflush(f);
 	folio_set s = run_ok(p, NULL);
 	cr_expect_eq(s.n, 1000 - FOLIO_PIPELINE_MAX_STAGES + 1);
-	folio_set_free(&s);
+	folio_set_clear(&s);
 	fprintf(f, "/@limit/5");
 	fclose(f);
 	run_fails(p, FOLIO_EINVAL, "more than 64 stages");
@@ -1332,7 +1332,7 @@ Test(pipeline, stage_arity_and_single_steps)
 	cr_expect_str_eq(canon, "@where/brightness=lt:0.2");
 	expect_set_is(&out, ix, w_dark, "step");
 	free(canon);
-	folio_set_free(&out);
+	folio_set_clear(&out);
 	cr_expect_eq(folio_pipeline_step(&out, &canon, ix, &all, segs, 3, NULL, NULL), FOLIO_EINVAL);
 	cr_expect_null(canon);
 	cr_expect_eq(folio_pipeline_step(&out, &canon, ix, &all, segs, 1, NULL, NULL), FOLIO_EINVAL);
@@ -1348,16 +1348,16 @@ Test(pipeline, stage_arity_and_single_steps)
 	for (size_t i = 0; i < out.n; i++)
 		cr_expect(w_dark(ix, out.v[i]) && w_car(ix, out.v[i]));
 	free(canon);
-	folio_set_free(&out);
-	folio_set_free(&dark);
+	folio_set_clear(&out);
+	folio_set_clear(&dark);
 
 	folio_set cp;
 	cr_assert_eq(folio_set_copy(&cp, &all), 0);
 	cr_expect(same_set(&cp, &all));
-	folio_set_free(&cp);
-	folio_set_free(&cp);   /* twice is harmless */
-	folio_set_free(NULL);
-	folio_set_free(&all);
+	folio_set_clear(&cp);
+	folio_set_clear(&cp);   /* twice is harmless */
+	folio_set_clear(NULL);
+	folio_set_clear(&all);
 }
 
 /* ---- an empty table ---------------------------------------------------- */
@@ -1376,7 +1376,7 @@ Test(pipeline, empty_table)
 			     0, "%s: %s", p[k], folio_error_last());
 		cr_expect_eq(s.n, 0);
 		free(canon);
-		folio_set_free(&s);
+		folio_set_clear(&s);
 	}
 	folio_facet *f = NULL;
 	size_t nf = 0;
@@ -1385,7 +1385,7 @@ Test(pipeline, empty_table)
 	cr_expect_eq(folio_set_facets(&f, &nf, t, &all, "class"), 0);
 	cr_expect_eq(nf, 0);
 	folio_facets_free(f, nf);
-	folio_set_free(&all);
+	folio_set_clear(&all);
 	folio_index_free(t);
 }
 
@@ -1483,7 +1483,7 @@ Test(pipeline, mutated_pipelines_never_crash, .timeout = 120)
 			cr_expect_eq(rc2, 0, "canon of '%s' is '%s': %s", text, canon, folio_error_last());
 			if (rc2 == 0) {
 				cr_expect_str_eq(c2, canon, "%s", text);
-				folio_set_free(&t);
+				folio_set_clear(&t);
 				free(c2);
 			}
 		} else {
@@ -1496,7 +1496,7 @@ Test(pipeline, mutated_pipelines_never_crash, .timeout = 120)
 			cr_expect_null(canon);
 		}
 		free(canon);
-		folio_set_free(&s);
+		folio_set_clear(&s);
 	}
 	cr_expect_eq(ok + failed, 2000);
 	cr_expect_gt(ok, 100, "the mutations should leave some pipelines valid");

@@ -207,8 +207,8 @@ Test(native, good_files_sidecars_and_predictions)
 	cr_assert_geq(s.nclasses, 3);
 	cr_expect_str_eq(s.classes[0], "cat");
 	cr_expect(has_class(&s, "fox"));
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(native, malformed_files_give_lines_and_the_rest_indexes)
@@ -249,8 +249,8 @@ Test(native, malformed_files_give_lines_and_the_rest_indexes)
 	cr_expect_eq(s.n, 4, "annotations: %zu", s.n);
 	cr_expect_eq(s.nerrors, 4);
 	dump_errors(&s);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(native, inline_edge_cases)
@@ -289,8 +289,8 @@ Test(native, inline_edge_cases)
 	cr_assert_not_null(a);
 	cr_expect_eq(a->ntags, 1);
 	cr_expect_eq(a->nobjects, 0);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 /* ---- COCO ---- */
@@ -338,8 +338,8 @@ Test(coco, instances_and_results)
 	cr_assert_not_null(p);
 	cr_expect_str_eq(p->objects[0].cls, "truck");
 	cr_expect_eq(s.n, 5);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(coco, malformed_entries_and_hostile_file_names)
@@ -371,15 +371,15 @@ Test(coco, malformed_entries_and_hostile_file_names)
 	cr_assert_not_null(a);
 	cr_expect_eq(a->nobjects, 1);
 	cr_expect_not_null(folio_labels_find(&s, "b.jpg", 0));
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 
 	load_dir(&s, &t, "coco_truncated");
 	cr_assert_eq(s.nerrors, 1);
 	cr_expect_eq(s.errors[0].line, 5);
 	cr_expect_eq(s.n, 0);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(coco, results_without_instances)
@@ -394,8 +394,8 @@ Test(coco, results_without_instances)
 	cr_expect_eq(s.n, 0);
 	cr_assert_eq(s.nerrors, 1);
 	cr_expect(strstr(s.errors[0].message, "instances") != NULL, "%s", s.errors[0].message);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 /* ---- YOLO ---- */
@@ -433,8 +433,8 @@ Test(yolo, relative_boxes_names_and_splits)
 	a = folio_labels_find(&s, "images/train/b.jpg", 0);
 	cr_assert_not_null(a);
 	cr_expect_eq(a->nobjects, 0);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(yolo, bad_lines_named_by_line)
@@ -455,8 +455,8 @@ Test(yolo, bad_lines_named_by_line)
 	cr_expect_eq(a->nobjects, 1);
 	cr_expect_str_eq(a->objects[0].cls, "bicycle");
 	cr_expect_str_eq(a->split, "val");
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(yolo, darknet_names_polygons_and_scores)
@@ -477,8 +477,8 @@ Test(yolo, darknet_names_polygons_and_scores)
 	EXPECT_BOX(&a->objects[0], 0.1, 0.2, 0.2, 0.2); /* polygon's bounds */
 	cr_expect(a->objects[1].has_score);
 	cr_expect(fabs(a->objects[1].score - 0.9) < 1e-9);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(yolo, yaml_mapping_names_and_broken_yaml)
@@ -490,8 +490,8 @@ Test(yolo, yaml_mapping_names_and_broken_yaml)
 	const folio_annotation *a = folio_labels_find(&s, "images/m.jpg", 0);
 	cr_assert_not_null(a);
 	cr_expect_str_eq(a->objects[0].cls, "pear");
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 
 	load_dir(&s, &t, "yolo_badyaml");
 	dump_errors(&s);
@@ -499,8 +499,8 @@ Test(yolo, yaml_mapping_names_and_broken_yaml)
 	cr_assert_not_null(e);
 	cr_expect_eq(e->line, 2, "line %d", e->line);
 	cr_expect_eq(s.n, 0);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(yolo, error_flood_is_capped)
@@ -517,8 +517,8 @@ Test(yolo, error_flood_is_capped)
 	cr_expect_eq(errors_in(&s, "p.txt"), 51);
 	cr_expect(strstr(s.errors[s.nerrors - 1].message, "150 more") != NULL, "%s",
 		  s.errors[s.nerrors - 1].message);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 /* ---- VOC ---- */
@@ -569,8 +569,8 @@ Test(voc, boxes_attributes_and_errors)
 	cr_expect_eq(errors_in(&s, "settings.xml"), 0);
 	cr_expect_eq(s.n, 3);
 	cr_expect_eq(s.nerrors, 4);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 /* ---- ImageFolder ---- */
@@ -593,8 +593,8 @@ Test(imagefolder, detected_with_splits)
 	a = folio_labels_find(&s, "test/cat/3.png", 0);
 	cr_assert_not_null(a);
 	cr_expect_str_eq(a->split, "test");
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(imagefolder, not_guessed_from_one_folder_or_beside_other_labels)
@@ -608,13 +608,13 @@ Test(imagefolder, not_guessed_from_one_folder_or_beside_other_labels)
 	folio_tree t;
 	load_mem(&s, &t, one);
 	cr_expect_eq(s.n, 0);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 	load_mem(&s, &t, other);
 	cr_expect_eq(s.n, 1);
 	cr_expect_eq(s.v[0].format, FOLIO_LABELS_YOLO);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 /* ---- declared sources ---- */
@@ -641,8 +641,8 @@ Test(declared, dataset_json_sources_only)
 	cr_expect(strstr(error_for(&s, f, 0)->message, "..") != NULL);
 	cr_expect_eq(error_for(&s, f, 1)->line, 6);
 	cr_expect_eq(error_for(&s, f, 2)->line, 7);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(declared, auto_too_and_broken_dataset_json)
@@ -670,16 +670,16 @@ Test(declared, auto_too_and_broken_dataset_json)
 	cr_assert_eq(s.n, 2);
 	cr_expect_not_null(folio_labels_find(&s, "n/a.jpg", 0));
 	cr_expect_not_null(folio_labels_find(&s, "n/a.jpg", 1));
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 
 	load_mem(&s, &t, broken);
 	cr_assert_eq(s.nerrors, 1);
 	cr_expect_str_eq(s.errors[0].file, ".folio/dataset.json");
 	cr_expect_eq(s.errors[0].line, 1); /* where its text stops */
 	cr_expect_eq(s.n, 1); /* auto-detection still ran */
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(declared, same_image_from_two_sources_merges)
@@ -698,8 +698,8 @@ Test(declared, same_image_from_two_sources_merges)
 	cr_expect_eq(s.v[0].nobjects, 2);
 	cr_expect_eq(s.v[0].ntags, 1);
 	cr_expect_eq(s.v[0].width, 10);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 Test(api, format_names_round_trip)
@@ -721,8 +721,8 @@ Test(api, empty_tree)
 	cr_assert_eq(folio_labels_load(&s, &t, read_mem, NULL), 0);
 	cr_expect_eq(s.n, 0);
 	cr_expect_null(folio_labels_find(&s, "x", 0));
-	folio_labelset_free(&s);
-	folio_labelset_free(&s);
+	folio_labelset_clear(&s);
+	folio_labelset_clear(&s);
 }
 
 /* ---- the Debian labelme-examples sets ---- */
@@ -753,8 +753,8 @@ Test(debian, labelme_voc_and_coco)
 	cr_expect_eq(a->nobjects, 2);
 	cr_expect_eq(a->width, 500);
 	EXPECT_BOX(&a->objects[1], 365, 83, 135, 250);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 
 	snprintf(root, sizeof root, "%s/instance_segmentation/data_dataset_coco", LABELME);
 	folio_tree_init(&t);
@@ -770,8 +770,8 @@ Test(debian, labelme_voc_and_coco)
 	cr_expect_eq(a->nobjects, 3);
 	cr_expect_str_eq(a->objects[2].cls, "bottle");
 	EXPECT_BOX(&a->objects[0], 191, 107, 123, 221);
-	folio_labelset_free(&s);
-	folio_tree_free(&t);
+	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
 }
 
 /* ---- damaged files: every fixture cut short or with a byte changed ---- */
@@ -832,9 +832,9 @@ Test(damaged, truncated_and_corrupted_fixtures_never_fail_the_load, .timeout = 1
 					for (size_t k = 0; k < s.n; k++)
 						cr_assert(strstr(s.v[k].image, "..") == NULL &&
 							  s.v[k].image[0] != '/');
-					folio_labelset_free(&s);
+					folio_labelset_clear(&s);
 				}
 		}
-		folio_tree_free(&t);
+		folio_tree_clear(&t);
 	}
 }

@@ -12,7 +12,7 @@ static void clean_ok(const char *raw, const char *want)
 {
 	char *out = NULL;
 	const char *why = NULL;
-	cr_assert_eq(lb_clean_path(&out, raw, &why), 0, "%s refused: %s", raw, why ? why : "?");
+	cr_assert_eq(labels_clean_path(&out, raw, &why), 0, "%s refused: %s", raw, why ? why : "?");
 	cr_expect_str_eq(out, want);
 	free(out);
 }
@@ -21,7 +21,7 @@ static void clean_refused(const char *raw, const char *reason)
 {
 	char *out = NULL;
 	const char *why = NULL;
-	cr_expect_eq(lb_clean_path(&out, raw, &why), FOLIO_EINVAL, "%s accepted", raw);
+	cr_expect_eq(labels_clean_path(&out, raw, &why), FOLIO_EINVAL, "%s accepted", raw);
 	cr_expect_null(out);
 	cr_assert_not_null(why);
 	cr_expect(strstr(why, reason) != NULL, "%s: %s", raw, why);
@@ -49,27 +49,27 @@ Test(paths, clean_and_hostile)
 
 Test(paths, mirror_split_and_names)
 {
-	char *m = lb_mirror("ds/labels/train", "labels", "images");
+	char *m = labels_mirror("ds/labels/train", "labels", "images");
 	cr_expect_str_eq(m, "ds/images/train");
 	free(m);
-	m = lb_mirror("labels/x/labels", "labels", "images");
+	m = labels_mirror("labels/x/labels", "labels", "images");
 	cr_expect_str_eq(m, "labels/x/images"); /* the last one, like ultralytics */
 	free(m);
-	cr_expect_null(lb_mirror("mylabels/x", "labels", "images"));
+	cr_expect_null(labels_mirror("mylabels/x", "labels", "images"));
 
-	cr_expect_str_eq(lb_split_from_path("train/cat/1.png", 15), "train");
-	cr_expect_str_eq(lb_split_from_path("coco/val2017/1.jpg", 18), "val");
-	cr_expect_str_eq(lb_split_from_path("Valid/images/1.jpg", 18), "val");
-	cr_expect_str_eq(lb_split_from_path("a/testing/b/1.jpg", 17), "test");
-	cr_expect_null(lb_split_from_path("trains/1.jpg", 12));
-	cr_expect_null(lb_split_from_path("train.jpg", 9)); /* a file name is not a folder */
-	cr_expect_null(lb_split_from_path("train/cat/1.png", 0));
+	cr_expect_str_eq(labels_split_from_path("train/cat/1.png", 15), "train");
+	cr_expect_str_eq(labels_split_from_path("coco/val2017/1.jpg", 18), "val");
+	cr_expect_str_eq(labels_split_from_path("Valid/images/1.jpg", 18), "val");
+	cr_expect_str_eq(labels_split_from_path("a/testing/b/1.jpg", 17), "test");
+	cr_expect_null(labels_split_from_path("trains/1.jpg", 12));
+	cr_expect_null(labels_split_from_path("train.jpg", 9)); /* a file name is not a folder */
+	cr_expect_null(labels_split_from_path("train/cat/1.png", 0));
 
-	cr_expect(lb_is_image("a/b.JPG"));
-	cr_expect(lb_is_image("x.webp"));
-	cr_expect_not(lb_is_image("a.jpg/b"));
-	cr_expect_not(lb_is_image(".png"));
-	cr_expect_not(lb_is_image("labels.txt"));
+	cr_expect(labels_is_image("a/b.JPG"));
+	cr_expect(labels_is_image("x.webp"));
+	cr_expect_not(labels_is_image("a.jpg/b"));
+	cr_expect_not(labels_is_image(".png"));
+	cr_expect_not(labels_is_image("labels.txt"));
 }
 
 Test(json, line_of_a_value)
@@ -84,18 +84,18 @@ Test(json, line_of_a_value)
 		"  ]\n"
 		"}\n";
 	size_t len = strlen(t);
-	lb_jstep p1[] = { { "images", 0 }, { NULL, 1 }, { "file_name", 0 } };
-	cr_expect_eq(lb_json_line(t, len, p1, 3), 6);
-	lb_jstep p2[] = { { "images", 0 }, { NULL, 0 } };
-	cr_expect_eq(lb_json_line(t, len, p2, 2), 4);
-	lb_jstep p3[] = { { "images", 0 }, { NULL, 5 } };
-	cr_expect_eq(lb_json_line(t, len, p3, 2), 0);
-	lb_jstep p4[] = { { "nope", 0 } };
-	cr_expect_eq(lb_json_line(t, len, p4, 1), 0);
-	lb_jstep p5[] = { { "images", 0 }, { "id", 0 } }; /* wrong shape */
-	cr_expect_eq(lb_json_line(t, len, p5, 2), 0);
-	cr_expect_eq(lb_json_line(t, len, NULL, 0), 1);
+	labels_jstep p1[] = { { "images", 0 }, { NULL, 1 }, { "file_name", 0 } };
+	cr_expect_eq(labels_json_line(t, len, p1, 3), 6);
+	labels_jstep p2[] = { { "images", 0 }, { NULL, 0 } };
+	cr_expect_eq(labels_json_line(t, len, p2, 2), 4);
+	labels_jstep p3[] = { { "images", 0 }, { NULL, 5 } };
+	cr_expect_eq(labels_json_line(t, len, p3, 2), 0);
+	labels_jstep p4[] = { { "nope", 0 } };
+	cr_expect_eq(labels_json_line(t, len, p4, 1), 0);
+	labels_jstep p5[] = { { "images", 0 }, { "id", 0 } }; /* wrong shape */
+	cr_expect_eq(labels_json_line(t, len, p5, 2), 0);
+	cr_expect_eq(labels_json_line(t, len, NULL, 0), 1);
 	/* truncated text never reads past its end */
 	for (size_t n = 0; n < len; n++)
-		(void)lb_json_line(t, n, p1, 3);
+		(void)labels_json_line(t, n, p1, 3);
 }

@@ -125,8 +125,8 @@ Test(repo, stage_round_trip)
 		cr_expect_eq(memcmp(back.v[i].blob, t.v[i].blob, 20), 0);
 		cr_expect_eq(folio_oid_cmp(&back.v[i].oid, &t.v[i].oid), 0);
 	}
-	folio_tree_free(&t);
-	folio_tree_free(&back);
+	folio_tree_clear(&t);
+	folio_tree_clear(&back);
 	cr_expect_eq(folio_stage_reset(r), 0);
 	folio_repo_free(r);
 }
@@ -179,7 +179,7 @@ Test(repo, conflicts_between_files_and_folders)
 	folio_tree_sort(&t);
 	cr_expect_eq(folio_tree_check_conflicts(&t), FOLIO_EINVAL);
 	cr_expect(strstr(folio_error_last(), "'a'") != NULL, "%s", folio_error_last());
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(diff, added_removed_modified_renamed)
@@ -208,13 +208,13 @@ Test(diff, added_removed_modified_renamed)
 	cr_expect_eq(d.v[2].status, FOLIO_DIFF_MODIFIED);
 	cr_expect_eq(d.v[3].status, FOLIO_DIFF_RENAMED);
 	cr_expect_str_eq(d.v[3].a->path, "old/name");
-	folio_diff_free(&d);
+	folio_diff_clear(&d);
 	/* identical trees: empty diff */
 	cr_assert_eq(folio_diff_trees(&d, &a, &a), 0);
 	cr_expect_eq(d.n, 0);
-	folio_diff_free(&d);
-	folio_tree_free(&a);
-	folio_tree_free(&b);
+	folio_diff_clear(&d);
+	folio_tree_clear(&a);
+	folio_tree_clear(&b);
 }
 
 Test(diff, mode_change_is_a_modification)
@@ -229,9 +229,9 @@ Test(diff, mode_change_is_a_modification)
 	folio_tree_push(&b, &y);
 	cr_assert_eq(folio_diff_trees(&d, &a, &b), 0);
 	cr_expect_eq(d.modified, 1);
-	folio_diff_free(&d);
-	folio_tree_free(&a);
-	folio_tree_free(&b);
+	folio_diff_clear(&d);
+	folio_tree_clear(&a);
+	folio_tree_clear(&b);
 }
 
 /* Lines as the kernel writes them in /proc/self/mountinfo. */
@@ -240,12 +240,12 @@ Test(mounts, finds_a_folio_mount_and_its_repository)
 	char repo[64];
 	const char *l = "41 29 0:52 / /mnt/data rw,nosuid,nodev shared:7 - fuse.foliofs "
 	                "folio:/srv/repo rw,user_id=0,group_id=0,default_permissions\n";
-	cr_expect_eq(folio_mountinfo_match(l, "/mnt/data", repo, sizeof repo), 1);
+	cr_expect_eq(folio_mountinfo_match(repo, sizeof repo, l, "/mnt/data"), 1);
 	cr_expect_str_eq(repo, "/srv/repo");
-	cr_expect_eq(folio_mountinfo_match(l, "/mnt/data", NULL, 0), 1);
+	cr_expect_eq(folio_mountinfo_match(NULL, 0, l, "/mnt/data"), 1);
 	/* no optional fields at all */
-	cr_expect_eq(folio_mountinfo_match("1 2 0:5 / /m rw - fuse.foliofs folio:/r rw",
-	                                   "/m", repo, sizeof repo), 1);
+	cr_expect_eq(folio_mountinfo_match(repo, sizeof repo, "1 2 0:5 / /m rw - fuse.foliofs folio:/r rw", "/m"),
+		     1);
 	cr_expect_str_eq(repo, "/r");
 }
 
@@ -254,9 +254,9 @@ Test(mounts, undoes_the_kernels_escapes)
 	char repo[64];
 	const char *l = "41 29 0:52 / /mnt/my\\040data rw - fuse.foliofs "
 	                "folio:/srv/a\\040b\\134c,d rw\n";
-	cr_expect_eq(folio_mountinfo_match(l, "/mnt/my data", repo, sizeof repo), 1);
+	cr_expect_eq(folio_mountinfo_match(repo, sizeof repo, l, "/mnt/my data"), 1);
 	cr_expect_str_eq(repo, "/srv/a b\\c,d");
-	cr_expect_eq(folio_mountinfo_match(l, "/mnt/my\\040data", repo, sizeof repo), 0);
+	cr_expect_eq(folio_mountinfo_match(repo, sizeof repo, l, "/mnt/my\\040data"), 0);
 }
 
 Test(mounts, other_mounts_and_bad_lines_do_not_match)
@@ -277,17 +277,17 @@ Test(mounts, other_mounts_and_bad_lines_do_not_match)
 		"41 29 0:52 / /mnt rw - fuse.foliofs folio:/srv/r rw\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
-		cr_expect_eq(folio_mountinfo_match(bad[i], "/mnt/d", repo, sizeof repo), 0,
+		cr_expect_eq(folio_mountinfo_match(repo, sizeof repo, bad[i], "/mnt/d"), 0,
 		             "line %zu matched", i);
 	/* a repository path too long for the caller's buffer is not a match */
-	cr_expect_eq(folio_mountinfo_match(ok, "/mnt/d", repo, 4), 0);
-	cr_expect_eq(folio_mountinfo_match(ok, "/mnt/d", repo, sizeof repo), 1);
+	cr_expect_eq(folio_mountinfo_match(repo, 4, ok, "/mnt/d"), 0);
+	cr_expect_eq(folio_mountinfo_match(repo, sizeof repo, ok, "/mnt/d"), 1);
 	cr_expect_str_eq(repo, "/srv/r");
 }
 
 Test(mounts, a_path_never_mounted_is_not_found)
 {
-	cr_expect_eq(folio_mount_find("/no/such/folio/mount", NULL, 0), 0);
+	cr_expect_eq(folio_mount_find(NULL, 0, "/no/such/folio/mount"), 0);
 }
 
 /* ---- the stage's journal ---- */
@@ -319,7 +319,7 @@ static void paths_of(folio_repo *r, char *out, size_t len)
 	out[0] = '\0';
 	for (size_t i = 0; i < t.n; i++)
 		used += (size_t)snprintf(out + used, len - used, "%s%s", i ? " " : "", t.v[i].path);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 static folio_repo *staged(const char *const *paths, size_t n)
@@ -334,7 +334,7 @@ static folio_repo *staged(const char *const *paths, size_t n)
 	}
 	folio_tree_sort(&t);
 	cr_assert_eq(folio_stage_save(r, &t, ""), 0, "%s", folio_error_last());
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	return r;
 }
 
@@ -381,7 +381,7 @@ Test(repo, journal_replays_sets_removals_and_moves_in_order)
 	cr_expect_eq(t.v[0].size, 80);   /* the last set wins */
 	cr_expect_str_eq(t.v[1].path, "z/a/1.jpg");
 	cr_expect_eq(t.v[1].size, 90);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	folio_repo_free(r);
 }
 
@@ -406,7 +406,7 @@ Test(repo, a_rewrite_of_the_stage_makes_the_journal_stale)
 	folio_entry e = mk("c.txt", 3);
 	folio_tree_push(&t, &e);
 	cr_assert_eq(folio_stage_save(r, &t, ""), 0);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 	cr_expect_eq(access(p, F_OK), -1, "the save removes the journal");
 	cr_assert_eq(rename(keep, p), 0);
 	paths_of(r, got, sizeof got);
@@ -520,7 +520,7 @@ Test(tree, set_keeps_a_sorted_tree_sorted)
 	for (size_t i = 1; i < t.n; i++)
 		cr_expect_lt(strcmp(t.v[i - 1].path, t.v[i].path), 0);
 	cr_expect_eq(folio_tree_find(&t, "c")->size, 40);   /* replaced */
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(tree, path_under_is_strictly_below_a_folder)

@@ -707,7 +707,7 @@ Test(store, corrupt_zstd_object)
 
 	/* Checkout notices too (zstd checksum) and leaves nothing behind. */
 	path_in_root(dest, sizeof dest, "out.txt");
-	cr_assert_eq(folio_store_checkout(store, &oid, dest, 0644, 1, NULL), FOLIO_ECORRUPT);
+	cr_assert_eq(folio_store_checkout(NULL, store, &oid, dest, 0644, 1), FOLIO_ECORRUPT);
 	cr_assert_neq(access(dest, F_OK), 0);
 	free(data);
 }
@@ -789,7 +789,7 @@ Test(store, checkout_modes)
 
 	/* Copy (or reflink where the file system has it). */
 	path_in_root(dest, sizeof dest, "copy.bin");
-	cr_assert_eq(folio_store_checkout(store, &roid, dest, 0640, 0, &how), 0,
+	cr_assert_eq(folio_store_checkout(&how, store, &roid, dest, 0640, 0), 0,
 		     "%s", folio_error_last());
 	cr_assert(how == 'c' || how == 'r', "how %c", how);
 	assert_file(dest, raw, len, 0640);
@@ -799,12 +799,12 @@ Test(store, checkout_modes)
 	cr_assert_neq(st.st_ino, obj.st_ino);
 
 	/* Existing destination. */
-	cr_assert_eq(folio_store_checkout(store, &roid, dest, 0640, 0, &how), FOLIO_EEXISTS);
+	cr_assert_eq(folio_store_checkout(&how, store, &roid, dest, 0640, 0), FOLIO_EEXISTS);
 	assert_file(dest, raw, len, 0640); /* untouched */
 
 	/* Hardlink allowed: reflink if possible, else link. */
 	path_in_root(dest, sizeof dest, "link.bin");
-	cr_assert_eq(folio_store_checkout(store, &roid, dest, 0640, 1, &how), 0,
+	cr_assert_eq(folio_store_checkout(&how, store, &roid, dest, 0640, 1), 0,
 		     "%s", folio_error_last());
 	cr_assert(how == 'h' || how == 'r', "how %c", how);
 	cr_assert_eq(stat(dest, &st), 0);
@@ -815,13 +815,13 @@ Test(store, checkout_modes)
 
 	/* zstd objects are decompressed, even when links are allowed. */
 	path_in_root(dest, sizeof dest, "text.txt");
-	cr_assert_eq(folio_store_checkout(store, &zoid, dest, 0755, 1, &how), 0,
+	cr_assert_eq(folio_store_checkout(&how, store, &zoid, dest, 0755, 1), 0,
 		     "%s", folio_error_last());
 	cr_assert_eq(how, 'c');
 	assert_file(dest, text, len, 0755);
 
 	/* Missing object, missing folder. */
-	cr_assert_eq(folio_store_checkout(store, &zoid, "/nonexistent/dir/x", 0644, 0, NULL),
+	cr_assert_eq(folio_store_checkout(NULL, store, &zoid, "/nonexistent/dir/x", 0644, 0),
 		     FOLIO_ENOTFOUND);
 	free(raw);
 	free(text);
@@ -980,7 +980,7 @@ Test(store, missing_object)
 	cr_assert_eq(folio_store_read_all(&got, &len, store, &oid, 100), FOLIO_ENOTFOUND);
 	cr_assert_eq(folio_store_verify(store, &oid), FOLIO_ENOTFOUND);
 	path_in_root(dest, sizeof dest, "missing.out");
-	cr_assert_eq(folio_store_checkout(store, &oid, dest, 0644, 1, NULL), FOLIO_ENOTFOUND);
+	cr_assert_eq(folio_store_checkout(NULL, store, &oid, dest, 0644, 1), FOLIO_ENOTFOUND);
 	cr_assert_neq(access(dest, F_OK), 0);
 	cr_assert_eq(folio_store_remove(store, &oid), FOLIO_ENOTFOUND);
 }

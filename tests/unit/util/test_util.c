@@ -80,8 +80,8 @@ Test(tree, sort_find_dedupe_last_wins)
 	folio_tree_remove_at(&t, 0);
 	cr_expect_eq(t.n, 2);
 	cr_expect_str_eq(copy.v[0].path, "a");
-	folio_tree_free(&t);
-	folio_tree_free(&copy);
+	folio_tree_clear(&t);
+	folio_tree_clear(&copy);
 }
 
 Test(oid, hex_round_trip_and_bad_hex)

@@ -161,7 +161,7 @@ Test(version, commit_and_read_back)
 		}
 		free(data);
 	}
-	folio_tree_free(&got);
+	folio_tree_clear(&got);
 
 	cr_assert_eq(folio_version_commit_info(&ci, F.v, id), 0, "%s", folio_error_last());
 	cr_assert_str_eq(ci.id, id);
@@ -241,7 +241,7 @@ Test(version, second_commit_parents_and_log)
 	folio_commit_info_clear(&ci);
 	cr_assert_eq(folio_version_read_tree(&got, F.v, c2), 0, "%s", folio_error_last());
 	assert_tree_eq(&got, &F.tree);
-	folio_tree_free(&got);
+	folio_tree_clear(&got);
 
 	memset(ids, 0, sizeof ids);
 	cr_assert_eq(folio_version_log(F.v, NULL, 0, collect_log, ids), 0, "%s", folio_error_last());
@@ -275,7 +275,7 @@ Test(version, read_tree_of_unchanged_blob_entries_does_not_need_content)
 	cr_assert_eq(folio_version_commit(c2, F.v, &got, "again", NULL, tfix_content_cb, &F), 0,
 		     "%s", folio_error_last());
 	cr_assert_eq(F.calls, 0);
-	folio_tree_free(&got);
+	folio_tree_clear(&got);
 }
 
 Test(version, commit_refuses_bad_lists)
@@ -300,7 +300,7 @@ Test(version, commit_refuses_bad_lists)
 		     FOLIO_EINVAL);
 	cr_assert_not_null(strstr(folio_error_last(), "both a file and a directory"),
 			   "%s", folio_error_last());
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* unsorted */
 	cr_assert_eq(folio_tree_copy(&t, &F.tree), 0);
@@ -309,14 +309,14 @@ Test(version, commit_refuses_bad_lists)
 	t.v[1] = tmp;
 	cr_assert_eq(folio_version_commit(hex, F.v, &t, "x", NULL, tfix_content_cb, &F),
 		     FOLIO_EINVAL);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* a link with a file mode */
 	cr_assert_eq(folio_tree_copy(&t, &F.tree), 0);
 	folio_tree_find(&t, "latest.png")->mode = FOLIO_MODE_FILE;
 	cr_assert_eq(folio_version_commit(hex, F.v, &t, "x", NULL, tfix_content_cb, &F),
 		     FOLIO_EINVAL);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* content that does not match the recorded oid */
 	cr_assert_eq(folio_tree_copy(&t, &F.tree), 0);
@@ -324,14 +324,14 @@ Test(version, commit_refuses_bad_lists)
 	cr_assert_eq(folio_version_commit(hex, F.v, &t, "x", NULL, tfix_content_cb, &F),
 		     FOLIO_ECORRUPT);
 	cr_assert_not_null(strstr(folio_error_last(), "a0"), "%s", folio_error_last());
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* an LFS entry whose recorded blob id is stale */
 	cr_assert_eq(folio_tree_copy(&t, &F.tree), 0);
 	folio_tree_find(&t, "img/0001.png")->blob[3] ^= 1;
 	cr_assert_eq(folio_version_commit(hex, F.v, &t, "x", NULL, tfix_content_cb, &F),
 		     FOLIO_ECORRUPT);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* a bad path */
 	cr_assert_eq(folio_tree_copy(&t, &F.tree), 0);
@@ -340,7 +340,7 @@ Test(version, commit_refuses_bad_lists)
 	folio_tree_sort(&t);
 	cr_assert_eq(folio_version_commit(hex, F.v, &t, "x", NULL, tfix_content_cb, &F),
 		     FOLIO_EINVAL);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* ".git" in another letter case */
 	cr_assert_eq(folio_tree_copy(&t, &F.tree), 0);
@@ -350,7 +350,7 @@ Test(version, commit_refuses_bad_lists)
 	cr_assert_eq(folio_version_commit(hex, F.v, &t, "x", NULL, tfix_content_cb, &F),
 		     FOLIO_EINVAL);
 	cr_assert_not_null(strstr(folio_error_last(), ".Git"), "%s", folio_error_last());
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* a content callback that fails: its error comes through */
 	cr_assert_eq(folio_tree_copy(&t, &F.tree), 0);
@@ -361,7 +361,7 @@ Test(version, commit_refuses_bad_lists)
 	cr_assert_eq(folio_tree_push(&t, &e), 0);
 	cr_assert_eq(folio_version_commit(hex, F.v, &t, "x", NULL, tfix_content_cb, &F),
 		     FOLIO_ENOTFOUND);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* nothing moved, nothing written */
 	head(&branch, hex);
@@ -379,7 +379,7 @@ Test(version, empty_tree_commit)
 	tfix_commit(&F, id, "nothing");
 	cr_assert_eq(folio_version_read_tree(&got, F.v, id), 0, "%s", folio_error_last());
 	cr_assert_eq(got.n, 0);
-	folio_tree_free(&got);
+	folio_tree_clear(&got);
 	cr_assert_eq(run("git --git-dir=%s fsck --strict >/dev/null 2>&1", F.gitdir), 0);
 }
 
@@ -468,7 +468,7 @@ Test(version, resolve_ambiguous_prefix)
 					 got.v[i].blob[1]);
 				break;
 			}
-	folio_tree_free(&got);
+	folio_tree_clear(&got);
 	cr_assert(prefix[0], "no shared prefix found");
 	cr_assert_eq(resolve_rc(prefix), FOLIO_EAMBIGUOUS, "%s: %s", prefix, folio_error_last());
 	cr_assert_not_null(strstr(folio_error_last(), "ambiguous"));
@@ -693,7 +693,7 @@ Test(version, read_tree_of_foreign_git_commit)
 	cr_assert_str_eq(t.v[1].path, "real");
 	cr_assert_eq(t.v[1].kind, FOLIO_ENTRY_LFS);
 	cr_assert_eq(t.v[1].size, 3);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 }
 
 Test(version, commit_on_detached_head_moves_head_only)

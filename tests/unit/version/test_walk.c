@@ -86,7 +86,7 @@ Test(walk, unique_blobs_across_commits)
 	cr_assert_eq(folio_version_tag_create(F.v, "v1", c1, NULL, 0), 0);
 	cr_assert_eq(folio_version_branch_create(F.v, "old", c1, 0), 0);
 
-	int rc = folio_version_walk_reachable(F.v, on_entry, on_bad, &s, &ncommits, &nbad);
+	int rc = folio_version_walk_reachable(&ncommits, &nbad, F.v, on_entry, on_bad, &s);
 	cr_assert_eq(rc, 0, "%s", folio_error_last());
 	cr_assert_eq(ncommits, 2);
 	cr_assert_eq(nbad, 0);
@@ -115,7 +115,7 @@ Test(walk, callback_can_stop)
 	ADD("a.txt", FOLIO_ENTRY_BLOB, FOLIO_MODE_FILE, "a\n");
 	ADD("b.txt", FOLIO_ENTRY_BLOB, FOLIO_MODE_FILE, "b\n");
 	tfix_commit(&F, c1, "one");
-	cr_assert_eq(folio_version_walk_reachable(F.v, stop_early, NULL, &calls, NULL, NULL), 42);
+	cr_assert_eq(folio_version_walk_reachable(NULL, NULL, F.v, stop_early, NULL, &calls), 42);
 	cr_assert_eq(calls, 1);
 }
 
@@ -123,7 +123,8 @@ Test(walk, empty_repo)
 {
 	size_t ncommits = 9, nbad = 9;
 
-	cr_assert_eq(folio_version_walk_reachable(F.v, on_entry, on_bad, NULL, &ncommits, &nbad), 0);
+	cr_assert_eq(folio_version_walk_reachable(&ncommits, &nbad, F.v, on_entry, on_bad, NULL),
+		     0);
 	cr_assert_eq(ncommits, 0);
 	cr_assert_eq(nbad, 0);
 }
@@ -172,12 +173,12 @@ Test(walk, corrupt_objects_are_reported_and_skipped)
 	cr_assert_eq(run("rm %s/objects/$(git --git-dir=%s rev-parse HEAD:lost | cut -c1-2)/"
 			 "$(git --git-dir=%s rev-parse HEAD:lost | cut -c3-)",
 			 F.gitdir, F.gitdir, F.gitdir), 0);
-	folio_tree_free(&t);
+	folio_tree_clear(&t);
 
 	/* a fresh handle, so nothing is cached */
 	folio_version *v;
 	cr_assert_eq(folio_version_open(&v, F.gitdir), 0);
-	int rc = folio_version_walk_reachable(v, on_entry, on_bad, &s, &ncommits, &nbad);
+	int rc = folio_version_walk_reachable(&ncommits, &nbad, v, on_entry, on_bad, &s);
 	cr_assert_eq(rc, 0, "%s", folio_error_last());
 	cr_assert_eq(ncommits, 1);
 	cr_assert_eq(nbad, 2, "nbad %zu: %s | %s", nbad, s.bad[0], s.bad[1]);
@@ -223,7 +224,7 @@ Test(walk, missing_tip_commit_is_reported)
 
 	folio_version *v;
 	cr_assert_eq(folio_version_open(&v, F.gitdir), 0);
-	cr_assert_eq(folio_version_walk_reachable(v, on_entry, on_bad, &s, &ncommits, &nbad), 0);
+	cr_assert_eq(folio_version_walk_reachable(&ncommits, &nbad, v, on_entry, on_bad, &s), 0);
 	folio_version_free(v);
 	/* main (and HEAD) lead to the lost commit; "old" still gets walked */
 	cr_assert_geq(nbad, 1);
@@ -282,7 +283,7 @@ Test(walk, big_commit_is_fast_and_one_pack)
 
 	/* A small change on top: a small second pack, and no content
 	 * callbacks for the 20,000 unchanged files (their blobs are known). */
-	folio_tree_free(&F.tree);
+	folio_tree_clear(&F.tree);
 	F.tree = got;
 	folio_entry e;
 	memset(&e, 0, sizeof e);
@@ -304,7 +305,7 @@ Test(walk, big_commit_is_fast_and_one_pack)
 
 	size_t ncommits = 0, nbad = 0;
 	seen s = {0};
-	cr_assert_eq(folio_version_walk_reachable(F.v, on_entry, on_bad, &s, &ncommits, &nbad), 0);
+	cr_assert_eq(folio_version_walk_reachable(&ncommits, &nbad, F.v, on_entry, on_bad, &s), 0);
 	cr_assert_eq(ncommits, 2);
 	cr_assert_eq(nbad, 0);
 	cr_assert_eq(s.n, n + 2);

@@ -57,7 +57,7 @@ void tfix_setup(tfix *f)
 void tfix_teardown(tfix *f)
 {
 	folio_version_free(f->v);
-	folio_tree_free(&f->tree);
+	folio_tree_clear(&f->tree);
 	for (size_t i = 0; i < f->nc; i++) {
 		free(f->c[i].path);
 		free(f->c[i].data);

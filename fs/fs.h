@@ -41,6 +41,7 @@
 
 #include "folio/error.h"
 #include "folio/repo.h"
+#include "folio/util.h"
 
 #define FS_INO_ROOT 1
 #define FS_INO_HEAD 2
@@ -195,7 +196,7 @@ typedef struct fs {
 
 	atomic_int open_fds;            /* object fds cached in nodes */
 	head *head;
-	char cache_dir[4200];           /* REPO/cache/raw: decompressed objects */
+	char cache_dir[FOLIO_PATH_BUF];           /* REPO/cache/raw: decompressed objects */
 } fs;
 
 /* log.c-free logging: one line per event, checked before formatting. */

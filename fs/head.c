@@ -52,7 +52,7 @@ typedef struct hnode {
 	int dirty;             /* content is in data_fd / data_path */
 	int changed;           /* written since the last save */
 	int data_fd;
-	char data_path[4200];
+	char data_path[FOLIO_PATH_BUF];
 	int writers;           /* open handles with write access */
 	int unlinked;          /* removed while open */
 	uint64_t size;         /* when dirty */
@@ -79,7 +79,7 @@ struct head {
 	int stage_exists, journal_exists;
 	double last_check;
 	unsigned data_counter;
-	char data_dir[4096];
+	char data_dir[FOLIO_PATH_MAX];
 	int64_t mount_time;
 };
 
@@ -234,7 +234,7 @@ static int edir_index(const head *h, const char *path)
 /* 1 if path is a folder: the root, has files below it, or an empty folder. */
 static int is_dir(const head *h, const char *path)
 {
-	char pre[4200];
+	char pre[FOLIO_PATH_BUF];
 
 	if (!path[0] || edir_index(h, path) >= 0)
 		return 1;
@@ -313,7 +313,7 @@ static int same_file(int exists, const struct stat *st, int was, const struct st
 /* The identity (inode, size, mtime) of the stage's index and journal. */
 static void stage_ids(head *h, int *iexists, struct stat *ist, int *jexists, struct stat *jst)
 {
-	char p[4200];
+	char p[FOLIO_PATH_BUF];
 	snprintf(p, sizeof p, "%s/stage/index", h->f->repo_path);
 	*iexists = stat(p, ist) == 0;
 	snprintf(p, sizeof p, "%s/stage/journal", h->f->repo_path);
@@ -526,7 +526,7 @@ static int child_path(char *out, size_t len, head *h, fuse_ino_t parent, const c
 static void h_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	head *h = FS(req)->head;
-	char path[4200];
+	char path[FOLIO_PATH_BUF];
 	struct fuse_entry_param e;
 	int rc;
 
@@ -711,7 +711,7 @@ static void h_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
 		     struct fuse_file_info *fi)
 {
 	head *h = FS(req)->head;
-	char path[4200];
+	char path[FOLIO_PATH_BUF];
 	struct fuse_entry_param e;
 	hfile *hf = calloc(1, sizeof *hf);
 	int rc;
@@ -900,7 +900,7 @@ static void h_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_
 static void h_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	head *h = FS(req)->head;
-	char path[4200];
+	char path[FOLIO_PATH_BUF];
 	int rc;
 
 	pthread_mutex_lock(&h->lock);
@@ -927,7 +927,7 @@ static void h_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void h_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	head *h = FS(req)->head;
-	char path[4200];
+	char path[FOLIO_PATH_BUF];
 	struct fuse_entry_param e;
 	int rc;
 	(void)mode;
@@ -961,7 +961,7 @@ static void h_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t 
 
 static int dir_empty(head *h, const char *path)
 {
-	char pre[4200];
+	char pre[FOLIO_PATH_BUF];
 	snprintf(pre, sizeof pre, "%s/", path);
 	size_t i = lower_bound(&h->view, pre);
 	if (i < h->view.n && folio_path_under(h->view.v[i].path, path))
@@ -975,7 +975,7 @@ static int dir_empty(head *h, const char *path)
 static void h_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	head *h = FS(req)->head;
-	char path[4200];
+	char path[FOLIO_PATH_BUF];
 	int rc;
 
 	pthread_mutex_lock(&h->lock);
@@ -1001,7 +1001,7 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 		     const char *newname, unsigned int flags)
 {
 	head *h = FS(req)->head;
-	char from[4200], to[4200];
+	char from[FOLIO_PATH_BUF], to[FOLIO_PATH_BUF];
 	int rc;
 
 	if (flags & ~RENAME_NOREPLACE) {
@@ -1079,7 +1079,7 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 	size_t fl = strlen(from);
 	for (size_t i = 0; i < h->nedirs; i++)
 		if (!strcmp(h->edirs[i], from) || folio_path_under(h->edirs[i], from)) {
-			char np[4200];
+			char np[FOLIO_PATH_BUF];
 			snprintf(np, sizeof np, "%s%s", to, h->edirs[i] + fl);
 			char *d = strdup(np);
 			if (d) {
@@ -1103,7 +1103,7 @@ static void h_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_i
 			if (!n->unlinked && n->path[0] && (!strcmp(n->path, from) || folio_path_under(n->path, from)))
 				move[cnt++] = n;
 	for (size_t i = 0; i < cnt; i++) {
-		char np[4200];
+		char np[FOLIO_PATH_BUF];
 		snprintf(np, sizeof np, "%s%s", to, move[i]->path + fl);
 		rename_node(h, move[i], np);
 	}
@@ -1117,7 +1117,7 @@ out:
 static void h_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
 {
 	head *h = FS(req)->head;
-	char path[4200];
+	char path[FOLIO_PATH_BUF];
 	struct fuse_entry_param ep;
 	folio_entry e = { 0 };
 	int rc;
@@ -1234,7 +1234,7 @@ static void h_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		goto out;
 	}
 	size_t pl = strlen(p->path);
-	char pre[4200];
+	char pre[FOLIO_PATH_BUF];
 	snprintf(pre, sizeof pre, "%s/", p->path);
 	size_t start = pl ? lower_bound(&h->view, pre) : 0;
 	/* files and folders with files; names of one level, deduplicated
@@ -1284,7 +1284,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	pthread_mutex_lock(&h->lock);
 	hnode *p = by_ino(h, ino);
 	for (size_t i = (size_t)off; p && i < d->n; i++) {
-		char path[4200];
+		char path[FOLIO_PATH_BUF];
 		snprintf(path, sizeof path, "%s%s%s", p->path, p->path[0] ? "/" : "", d->names[i]);
 		hnode *n = node_for(h, path);
 		struct fuse_entry_param e;

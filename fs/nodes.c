@@ -61,11 +61,8 @@ int fs_errno(int code)
 /* 64-bit FNV-1a variant with a final mix; good spread, cheap. */
 uint64_t fs_hash(const void *data, size_t len, uint64_t seed)
 {
-	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ull ^ seed;
+	uint64_t h = folio_fnv1a(data, len, seed);
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;

@@ -24,7 +24,7 @@
 
 static int decompress_to_cache(fs *f, folio_store *st, const folio_oid *oid, const char *dest)
 {
-	char tmp[4300];
+	char tmp[FOLIO_PATH_SUFFIXED];
 	static atomic_uint counter;
 	folio_reader *r = NULL;
 	char buf[1 << 16];
@@ -97,7 +97,7 @@ int fs_object_open(fs *f, const folio_oid *oid)
 			fd = open(info.path, O_RDONLY | O_CLOEXEC);
 		return fd < 0 ? -errno : fd;
 	}
-	char hex[FOLIO_OID_HEXSZ + 1], path[4300];
+	char hex[FOLIO_OID_HEXSZ + 1], path[FOLIO_PATH_SUFFIXED];
 	folio_oid_tohex(hex, oid);
 	snprintf(path, sizeof path, "%s/%s", f->cache_dir, hex);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -133,7 +133,7 @@ void fs_reply_link(fs *f, fuse_req_t req, const folio_oid *oid)
 {
 	void *buf = NULL;
 	size_t len = 0;
-	int rc = folio_store_read_all(&buf, &len, f->repo->store, oid, 4096);
+	int rc = folio_store_read_all(&buf, &len, f->repo->store, oid, FOLIO_PATH_MAX);
 
 	if (rc < 0) {
 		FS_LOG(f, "readlink: %s", folio_error_last());

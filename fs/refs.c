@@ -62,7 +62,7 @@ static void fp_tree(uint64_t *h, const char *dir, int depth)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	struct stat st;
-	char p[4096];
+	char p[FOLIO_PATH_MAX];
 
 	if (!d || depth > 32) {
 		if (d)
@@ -87,7 +87,7 @@ static void fp_tree(uint64_t *h, const char *dir, int depth)
 
 static uint64_t fingerprint(fs *f)
 {
-	char p[4096];
+	char p[FOLIO_PATH_MAX];
 	struct stat st;
 	uint64_t h = 42;
 
@@ -329,7 +329,7 @@ static void *watch(void *arg)
 
 int fs_refs_start(fs *f)
 {
-	char gitdir[4200];
+	char gitdir[FOLIO_PATH_BUF];
 	refsnap *r = NULL;
 	int rc;
 

@@ -335,7 +335,7 @@ typedef struct lister {
 
 static void emit(lister *l, const char *name, size_t len, node *n)
 {
-	char nm[4096];
+	char nm[FOLIO_PATH_MAX];
 	size_t need;
 
 	if (l->full || !n)
@@ -472,7 +472,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 		for (uint32_t i = (uint32_t)off; i < d->count && !l.full; i++) {
 			const vchild *c = &p->v->children[d->first + i];
 			if (!c->is_dir && p->v->vkind == VK_PREVIEW) {
-				char nm[4096];
+				char nm[FOLIO_PATH_MAX];
 				snprintf(nm, sizeof nm, "%.*s", (int)c->len, c->name);
 				emit_lazy(&l, nm, 0, fs_hash(nm, strlen(nm), p->ino));
 				continue;

@@ -181,7 +181,7 @@ static int fill_from_set(version *v, version *b, const folio_index *ix, const fo
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < set->n; i++) {
-		char name[4200];
+		char name[FOLIO_PATH_BUF];
 		if (folio_set_name(name, sizeof name, ix, set, i) < 0 || !(nm[i].name = strdup(name))) {
 			rc = -ENOMEM;
 			goto done;
@@ -408,7 +408,7 @@ static void gen_export(outb *o, version *v, const char *fmt, const folio_index *
 	version *b = base_of(v);
 	items it = { 0 };
 	char **cls = class_names(ix);
-	char name[4300];
+	char name[FOLIO_PATH_BUF];
 	size_t skipped = 0;
 	char *text = NULL;
 	size_t len = 0;
@@ -484,14 +484,14 @@ static void gen_file(outb *o, version *v, const char *fmt, const folio_index *ix
 		return;
 	}
 	if (!strcmp(fmt, "files.txt")) {
-		char prefix[4400];
+		char prefix[FOLIO_PATH_BUF];
 		mount_prefix(prefix, sizeof prefix, o->f, v);
 		/* paths through the mount, in the set's order, by their names there */
 		folio_export_item *named_items = calloc(it.n ? it.n : 1, sizeof *named_items);
 		char **names = calloc(it.n ? it.n : 1, sizeof *names);
 		int rc = named_items && names ? 0 : FOLIO_ENOMEM;
 		for (size_t i = 0; i < it.n && !rc; i++) {
-			char nm[4200];
+			char nm[FOLIO_PATH_BUF];
 			named_items[i] = it.v[i];
 			if (folio_set_name(nm, sizeof nm, ix, set, i) == 0) {
 				if (!(names[i] = strdup(nm)))
@@ -563,14 +563,17 @@ static void manifest_path(char *out, size_t size, fs *f, const folio_index *ix,
 		folio_hash_free(h);
 	}
 	folio_oid_tohex(hex, &oid);
-	snprintf(out, size, "%s/cache/views/%s.tree", f->repo_path, hex);
+	char name[FOLIO_OID_HEXSZ + 8];
+	snprintf(name, sizeof name, "%s.tree", hex);
+	if (folio_cache_path(out, size, f->repo_path, FOLIO_CACHE_VIEWS, name) < 0)
+		out[0] = '\0';
 }
 
 /* Reads a manifest into v's tree; 0 when every object is still stored. */
 static int manifest_load(version *v, fs *f, const char *path)
 {
 	FILE *fp = fopen(path, "re");
-	char line[4600];
+	char line[FOLIO_PATH_BUF];
 	int rc = 0;
 
 	if (!fp)
@@ -609,10 +612,10 @@ static int manifest_load(version *v, fs *f, const char *path)
 /* Best effort: a manifest not written only costs a regeneration. */
 static void manifest_save(const version *v, fs *f, const char *path)
 {
-	char dir[4300], tmp[4500];
-	snprintf(dir, sizeof dir, "%s/cache/views", f->repo_path);
-	mkdir(dir, 0755);
-	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+	char tmp[FOLIO_PATH_SUFFIXED];
+	if (!*path || folio_cache_mkdir(f->repo_path, FOLIO_CACHE_VIEWS) < 0 ||
+	    folio_path_format(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return;
 	FILE *fp = fopen(tmp, "we");
 	if (!fp)
 		return;
@@ -645,7 +648,7 @@ static int output_view(version **out, fs *f, version *v, const char *what)
 		folio_set_clear(&set);
 		return -ENOMEM;
 	}
-	char mpath[4400], mkey[4400];
+	char mpath[FOLIO_PATH_BUF], mkey[FOLIO_PATH_BUF];
 	/* files.txt names paths through this mount, of this commit */
 	snprintf(mkey, sizeof mkey, "%s%s%s%s%s", what, strcmp(what, "files.txt") ? "" : " ",
 		 strcmp(what, "files.txt") ? "" : b->id, strcmp(what, "files.txt") ? "" : " ",
@@ -729,10 +732,7 @@ static unsigned class_color(const char *name)
 {
 	static const unsigned pal[] = { 0xe6194b, 0x3cb44b, 0x4363d8, 0xf58231, 0x911eb4,
 					0x46f0f0, 0xf032e6, 0xbcf60c, 0x008080, 0x9a6324 };
-	uint64_t h = 1469598103934665603ULL;
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 1099511628211ULL;
-	return pal[h % (sizeof pal / sizeof pal[0])];
+	return pal[folio_fnv1a_str(name) % (sizeof pal / sizeof pal[0])];
 }
 
 /* A preview entry's state (0 not rendered, 1 rendered into e, -1 failed
@@ -1089,7 +1089,7 @@ node *fs_view_child(fs *f, node *p, const char *name, int *err)
 	}
 	case M_HISTORY: {
 		/* mirror the commit's folders; a file becomes the folder of its versions */
-		char path[4200];
+		char path[FOLIO_PATH_BUF];
 		snprintf(path, sizeof path, "%s%s%s", p->name, *p->name ? "/" : "", name);
 		if (folio_tree_find(&v->tree, path)) {
 			rc = history_view(&nv, f, v, path);
@@ -1219,7 +1219,7 @@ int fs_view_list(fs *f, node *p, fs_dirent **out, size_t *n)
 		const char *rest = p->name;
 		while (*rest) {
 			const char *sl = strchr(rest, '/');
-			char part[4096];
+			char part[FOLIO_PATH_MAX];
 			snprintf(part, sizeof part, "%.*s", (int)(sl ? (size_t)(sl - rest) : strlen(rest)), rest);
 			const vchild *c = fs_vdir_lookup(v, dir, part);
 			if (!c || !c->is_dir)
@@ -1230,7 +1230,7 @@ int fs_view_list(fs *f, node *p, fs_dirent **out, size_t *n)
 		const vdir *d = &v->dirs[dir];
 		for (uint32_t i = 0; i < d->count && !rc; i++) {
 			const vchild *c = &v->children[d->first + i];
-			char nm[4096];
+			char nm[FOLIO_PATH_MAX];
 			snprintf(nm, sizeof nm, "%.*s", (int)c->len, c->name);
 			rc = dirents_add(out, n, &cap, nm, 1);
 		}

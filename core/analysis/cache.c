@@ -29,6 +29,7 @@
 
 #include "folio/analysis.h"
 #include "folio/error.h"
+#include "folio/util.h"
 
 #define MAGIC "folioft"          /* 8 bytes with its NUL */
 #define PAYLOAD_SIZE (8 + 128 + 7 * 4 + 9 * 4 + 2 * 8)
@@ -81,16 +82,6 @@ static float bitsf(uint32_t u)
 	return f;
 }
 
-/* FNV-1a, 64-bit: catches torn or edited files, not attacks. */
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
 
 static void encode(unsigned char buf[FILE_SIZE], const folio_features *f)
 {
@@ -115,7 +106,7 @@ static void encode(unsigned char buf[FILE_SIZE], const folio_features *f)
 		p = put32(p, fbits(fl[i]));
 	p = put64(p, f->phash);
 	p = put64(p, f->dhash);
-	put64(p, fnv1a(payload, PAYLOAD_SIZE));
+	put64(p, folio_fnv1a(payload, PAYLOAD_SIZE, 0));
 }
 
 /* 0 and *f filled when buf is a valid current-version record. */
@@ -133,7 +124,7 @@ static int decode(folio_features *f, const unsigned char *buf, size_t len)
 		return -1;
 	payload = p;
 	get64(payload + PAYLOAD_SIZE, &sum);
-	if (sum != fnv1a(payload, PAYLOAD_SIZE))
+	if (sum != folio_fnv1a(payload, PAYLOAD_SIZE, 0))
 		return -1;
 	memset(f, 0, sizeof *f);
 	memcpy(f->format, p, 8);
@@ -169,18 +160,12 @@ static int decode(folio_features *f, const unsigned char *buf, size_t len)
 
 /* ---- cache files ------------------------------------------------------- */
 
-static int cache_path(char *out, size_t size, const char *cache_dir,
-		      const folio_oid *oid)
+static int cache_path(char *out, size_t size, const char *dir, const folio_oid *oid)
 {
 	char hex[FOLIO_OID_HEXSZ + 1];
-	int n;
 
 	folio_oid_tohex(hex, oid);
-	n = snprintf(out, size, "%s/features/%.2s/%s", cache_dir, hex, hex + 2);
-	if (n < 0 || (size_t)n >= size)
-		return folio_error_set(FOLIO_EINVAL, "features cache: path too long: %s",
-				       cache_dir);
-	return 0;
+	return folio_path_format(out, size, "%s/%.2s/%s", dir, hex, hex + 2);
 }
 
 static int cache_read(folio_features *out, const char *path)
@@ -210,13 +195,14 @@ static int mkdir_ok(const char *dir)
 }
 
 /* Best effort: temp file in the same folder, then rename over path. The
- * folders (cache_dir, cache_dir/features, .../ab) are made on first use. */
-static void cache_write(const char *path, const char *cache_dir,
+ * folders (features_dir and its <ab>/) are made on first use; the
+ * caller made features_dir's parent. */
+static void cache_write(const char *path, const char *features_dir,
 			const folio_features *f)
 {
 	static unsigned long counter; /* atomic builtins only */
 	unsigned char buf[FILE_SIZE];
-	char dir[4096], tmp[4200];
+	char dir[FOLIO_PATH_BUF], tmp[FOLIO_PATH_SUFFIXED];
 	const char *slash = strrchr(path, '/');
 	size_t off = 0;
 	int fd;
@@ -225,15 +211,13 @@ static void cache_write(const char *path, const char *cache_dir,
 		return;
 	memcpy(dir, path, (size_t)(slash - path));
 	dir[slash - path] = '\0';
-	snprintf(tmp, sizeof tmp, "%s/.tmp-%ld-%lu-%s", dir, (long)getpid(),
-		 __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), slash + 1);
+	if (folio_path_format(tmp, sizeof tmp, "%s/.tmp-%ld-%lu-%s", dir, (long)getpid(),
+			      __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED), slash + 1) < 0)
+		return;
 	encode(buf, f);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0 && errno == ENOENT) {
-		char features[4096];
-		snprintf(features, sizeof features, "%s/features", cache_dir);
-		mkdir_ok(cache_dir);
-		mkdir_ok(features);
+		mkdir_ok(features_dir);
 		mkdir_ok(dir);
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	}
@@ -252,9 +236,9 @@ static void cache_write(const char *path, const char *cache_dir,
 }
 
 int folio_features_of(folio_features *out, folio_store *store,
-		      const folio_oid *oid, const char *cache_dir, int pixels)
+		      const folio_oid *oid, const char *features_dir, int pixels)
 {
-	char path[4096];
+	char path[FOLIO_PATH_BUF];
 	folio_object_info info;
 	void *data = NULL;
 	size_t len = 0;
@@ -262,8 +246,8 @@ int folio_features_of(folio_features *out, folio_store *store,
 
 	if (!out || !store || !oid)
 		return folio_error_set(FOLIO_EINVAL, "features: missing argument");
-	if (cache_dir) {
-		if ((error = cache_path(path, sizeof path, cache_dir, oid)))
+	if (features_dir) {
+		if ((error = cache_path(path, sizeof path, features_dir, oid)))
 			return error;
 		if (!cache_read(out, path) &&
 		    (out->has_pixels || !pixels || !out->decodable))
@@ -281,8 +265,8 @@ int folio_features_of(folio_features *out, folio_store *store,
 	}
 	if (error)
 		return error;
-	if (cache_dir)
-		cache_write(path, cache_dir, out);
+	if (features_dir)
+		cache_write(path, features_dir, out);
 	return 0;
 }
 
@@ -293,7 +277,7 @@ struct pool {
 	folio_store *store;
 	const folio_oid *oids;
 	size_t n;
-	const char *cache_dir;
+	const char *features_dir;
 	int pixels;
 	void (*progress)(size_t done, void *);
 	void *payload;
@@ -315,7 +299,7 @@ static void *worker(void *arg)
 		if (i >= p->n)
 			break;
 		error = folio_features_of(&p->out[i], p->store, &p->oids[i],
-					  p->cache_dir, p->pixels);
+					  p->features_dir, p->pixels);
 		pthread_mutex_lock(&p->lock);
 		if (error && !p->error) {
 			p->error = error;
@@ -330,13 +314,13 @@ static void *worker(void *arg)
 }
 
 int folio_features_many(folio_features *out, folio_store *store,
-			const folio_oid *oids, size_t n, const char *cache_dir,
+			const folio_oid *oids, size_t n, const char *features_dir,
 			int pixels, int threads,
 			void (*progress)(size_t done, void *), void *payload)
 {
 	struct pool p = {
 		.out = out, .store = store, .oids = oids, .n = n,
-		.cache_dir = cache_dir, .pixels = pixels, .progress = progress,
+		.features_dir = features_dir, .pixels = pixels, .progress = progress,
 		.payload = payload,
 	};
 	pthread_t *tids = NULL;

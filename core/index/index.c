@@ -21,6 +21,7 @@
 
 #include "folio/analysis.h"
 #include "folio/error.h"
+#include "folio/util.h"
 #include "folio/index.h"
 
 #define MAGIC "FOLIOIX1"
@@ -34,14 +35,6 @@ typedef struct pool {
 	uint32_t *slots;         /* interning table: offset + 1, 0 empty */
 	size_t nslots, used;
 } pool;
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
 
 /* Appends s (not interned); FOLIO_NONE on failure. */
 static uint32_t pool_add(pool *pl, const char *s)
@@ -74,7 +67,7 @@ static int pool_grow_slots(pool *pl)
 	for (size_t i = 0; i < pl->nslots; i++) {
 		if (!pl->slots[i])
 			continue;
-		size_t j = hash_str(pl->p + pl->slots[i] - 1) & (n - 1);
+		size_t j = folio_fnv1a_str(pl->p + pl->slots[i] - 1) & (n - 1);
 		while (s[j])
 			j = (j + 1) & (n - 1);
 		s[j] = pl->slots[i];
@@ -95,7 +88,7 @@ static uint32_t pool_intern(pool *pl, const char *s, int *fail)
 		*fail = 1;
 		return FOLIO_NONE;
 	}
-	size_t j = hash_str(s) & (pl->nslots - 1);
+	size_t j = folio_fnv1a_str(s) & (pl->nslots - 1);
 	while (pl->slots[j]) {
 		if (!strcmp(pl->p + pl->slots[j] - 1, s))
 			return pl->slots[j] - 1;
@@ -397,7 +390,7 @@ static int features_fill(folio_index *ix, folio_repo *repo, const folio_index *b
 			need[w++] = need[i];
 	nneed = w;
 	if (nneed) {
-		char cache[4200];
+		char cache[FOLIO_PATH_BUF];
 		prog p = { o, nneed };
 		if (!(got = calloc(nneed, sizeof *got))) {
 			rc = folio_error_set(FOLIO_ENOMEM, "index: out of memory");
@@ -405,9 +398,12 @@ static int features_fill(folio_index *ix, folio_repo *repo, const folio_index *b
 		}
 		if ((rc = folio_analysis_init()) < 0)
 			goto done;
-		snprintf(cache, sizeof cache, "%s/cache", repo->path);
+		/* no cache folder (a path too long): computed, not cached */
+		const char *dir = folio_cache_mkdir(repo->path, FOLIO_CACHE_FEATURES) == 0 &&
+			folio_cache_path(cache, sizeof cache, repo->path, FOLIO_CACHE_FEATURES,
+					 NULL) == 0 ? cache : NULL;
 		uint64_t before = folio_analysis_computed();
-		rc = folio_features_many(got, repo->store, need, nneed, cache, o->pixels,
+		rc = folio_features_many(got, repo->store, need, nneed, dir, o->pixels,
 					 o->threads, o->progress ? on_progress : NULL, &p);
 		st->computed = folio_analysis_computed() - before;
 		/* A missing object is a fact about this sample, not a failed
@@ -494,28 +490,27 @@ static void sections(section s[8], const folio_index *ix)
 	s[7] = (section){ ix->lpool, ix->lpool_len };
 }
 
-static void cache_file(char *out, size_t size, const folio_repo *repo, const folio_oid *key)
+static int cache_file(char *out, size_t size, const folio_repo *repo, const folio_oid *key)
 {
-	char hex[FOLIO_OID_HEXSZ + 1];
-	folio_oid_tohex(hex, key);
-	snprintf(out, size, "%s/cache/index/%s.idx", repo->path, hex);
+	char name[FOLIO_OID_HEXSZ + 8];
+	folio_oid_tohex(name, key);
+	memcpy(name + FOLIO_OID_HEXSZ, ".idx", 5);
+	return folio_cache_path(out, size, repo->path, FOLIO_CACHE_INDEX, name);
 }
 
 /* Writes the table (best effort: a cache that cannot be written only
  * costs a rebuild next time). */
 static void save(const folio_index *ix, folio_repo *repo)
 {
-	char path[4300], tmp[4400], dir[4300];
+	char path[FOLIO_PATH_BUF], tmp[FOLIO_PATH_SUFFIXED];
 	section s[8];
 	fhdr h;
 	unsigned char *buf = NULL;
 
-	snprintf(dir, sizeof dir, "%s/cache", repo->path);
-	mkdir(dir, 0755);
-	snprintf(dir, sizeof dir, "%s/cache/index", repo->path);
-	mkdir(dir, 0755);
-	cache_file(path, sizeof path, repo, &ix->key);
-	snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+	if (folio_cache_mkdir(repo->path, FOLIO_CACHE_INDEX) < 0 ||
+	    cache_file(path, sizeof path, repo, &ix->key) < 0 ||
+	    folio_path_format(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+		return;
 	sections(s, ix);
 	size_t total = 0;
 	for (int i = 0; i < 8; i++)
@@ -562,9 +557,10 @@ static void save(const folio_index *ix, folio_repo *repo)
 		goto out;
 	}
 	/* The last table built is the base of the next build. */
-	char last[4400], lasttmp[4500], hex[FOLIO_OID_HEXSZ + 2];
-	snprintf(last, sizeof last, "%s/LAST", dir);
-	snprintf(lasttmp, sizeof lasttmp, "%s.tmp.%d", last, (int)getpid());
+	char last[FOLIO_PATH_BUF], lasttmp[FOLIO_PATH_SUFFIXED], hex[FOLIO_OID_HEXSZ + 2];
+	if (folio_cache_path(last, sizeof last, repo->path, FOLIO_CACHE_INDEX, "LAST") < 0 ||
+	    folio_path_format(lasttmp, sizeof lasttmp, "%s.tmp.%d", last, (int)getpid()) < 0)
+		goto out;
 	folio_oid_tohex(hex, &ix->key);
 	if ((fd = open(lasttmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) >= 0) {
 		hex[FOLIO_OID_HEXSZ] = '\n';
@@ -628,13 +624,14 @@ static int valid(const folio_index *ix)
 /* Loads a cached table; 1 when loaded, 0 when absent or unusable. */
 static int load(folio_index **out, folio_repo *repo, const folio_oid *key, int pixels)
 {
-	char path[4300];
+	char path[FOLIO_PATH_BUF];
 	fhdr h;
 	folio_index *ix = NULL;
 	unsigned char *mem = NULL;
 	struct stat st;
 
-	cache_file(path, sizeof path, repo, key);
+	if (cache_file(path, sizeof path, repo, key) < 0)
+		return 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -711,10 +708,11 @@ bad:
 
 static int load_last(folio_index **out, folio_repo *repo, int pixels)
 {
-	char path[4300], hex[FOLIO_OID_HEXSZ + 2] = { 0 };
+	char path[FOLIO_PATH_BUF], hex[FOLIO_OID_HEXSZ + 2] = { 0 };
 	folio_oid key;
 
-	snprintf(path, sizeof path, "%s/cache/index/LAST", repo->path);
+	if (folio_cache_path(path, sizeof path, repo->path, FOLIO_CACHE_INDEX, "LAST") < 0)
+		return 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;

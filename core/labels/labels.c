@@ -33,6 +33,7 @@
 #include <strings.h>
 
 #include "folio/error.h"
+#include "folio/util.h"
 #include "labels_int.h"
 
 #define DATASET_JSON ".folio/dataset.json"
@@ -188,15 +189,6 @@ long labels_find(const labels_builder *b, const char *path)
 
 /* ---- building ---- */
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 int labels_class(labels_builder *b, const char *name)
 {
 	folio_labelset *s = b->set;
@@ -207,7 +199,7 @@ int labels_class(labels_builder *b, const char *name)
 		if (!slots)
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
 		for (size_t i = 0; i < s->nclasses; i++) {
-			size_t k = hash_str(s->classes[i]) & (n - 1);
+			size_t k = folio_fnv1a_str(s->classes[i]) & (n - 1);
 			while (slots[k])
 				k = (k + 1) & (n - 1);
 			slots[k] = i + 1;
@@ -216,7 +208,7 @@ int labels_class(labels_builder *b, const char *name)
 		b->cls_slots = slots;
 		b->cls_nslots = n;
 	}
-	size_t k = hash_str(name) & (b->cls_nslots - 1);
+	size_t k = folio_fnv1a_str(name) & (b->cls_nslots - 1);
 	while (b->cls_slots[k]) {
 		if (strcmp(s->classes[b->cls_slots[k] - 1], name) == 0)
 			return 0;

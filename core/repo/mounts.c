@@ -18,6 +18,7 @@
 
 #include "folio/error.h"
 #include "folio/repo.h"
+#include "folio/util.h"
 
 /* The next space-delimited field of *s, undoing the octal escapes, into
  * out; advances *s past it. 1, or 0 if it was cut to len - 1 bytes, or -1
@@ -52,7 +53,7 @@ static int field(const char **s, char *out, size_t len)
 
 int folio_mountinfo_match(char *repo, size_t len, const char *line, const char *mnt)
 {
-	char point[4200], type[64], src[4200];
+	char point[FOLIO_PATH_BUF], type[64], src[FOLIO_PATH_BUF];
 	const char *s = line, *dash;
 
 	for (int i = 0; i < 4; i++)

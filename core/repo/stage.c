@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "folio/error.h"
+#include "folio/util.h"
 #include "folio/repo.h"
 
 #define STAGE_MAGIC "folio-stage 1"
@@ -118,7 +119,9 @@ static int entry_line(char *buf, size_t len, const folio_entry *e)
 	return n > 0 && (size_t)n < len ? n : -1;
 }
 
-static uint32_t fnv1a(const char *s, size_t n)
+/* The checksum of a journal record (32-bit FNV-1a): part of the on-disk
+ * journal format (docs/storage.md), so it is not folio_fnv1a. */
+static uint32_t journal_sum(const char *s, size_t n)
 {
 	uint32_t h = 2166136261u;
 	for (size_t i = 0; i < n; i++)
@@ -236,14 +239,14 @@ static int record_ok(const char *line, ssize_t n)
 	if (n < 12 || line[n - 1] != '\n' || line[8] != ' ' ||
 	    sscanf(line, "%8x%c", &v, &c) != 2 || c != ' ')
 		return 0;
-	return fnv1a(line + 9, (size_t)n - 10) == v;
+	return journal_sum(line + 9, (size_t)n - 10) == v;
 }
 
 /* Replays REPO/stage/journal on the sorted tree t if it follows the index
  * whose id is id ("" for an index without one: then it cannot). */
 static int replay_journal(folio_tree *t, const folio_repo *repo, const char *id)
 {
-	char path[4096], head[64];
+	char path[FOLIO_PATH_MAX], head[64];
 	char *line = NULL;
 	size_t cap = 0, lineno = 0, bad = 0;
 	ssize_t n;
@@ -334,7 +337,7 @@ static int trim_torn_tail(int fd, off_t size)
 
 int folio_stage_append(folio_repo *repo, const folio_stage_op *ops, size_t n)
 {
-	char ipath[4096], jpath[4096], dir[4096], id[ID_HEXSZ + 1], head[64], want[64];
+	char ipath[FOLIO_PATH_MAX], jpath[FOLIO_PATH_MAX], dir[FOLIO_PATH_MAX], id[ID_HEXSZ + 1], head[64], want[64];
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	struct stat st;
@@ -377,7 +380,7 @@ int folio_stage_append(folio_repo *repo, const folio_stage_op *ops, size_t n)
 			buf = nb;
 			cap = nc;
 		}
-		snprintf(buf + len, 10, "%08x ", fnv1a(rec, (size_t)k - 1));
+		snprintf(buf + len, 10, "%08x ", journal_sum(rec, (size_t)k - 1));
 		memcpy(buf + len + 9, rec, (size_t)k);
 		len += (size_t)k + 9;
 	}
@@ -432,7 +435,7 @@ fail:
 
 int folio_stage_load(folio_tree *out, char base_hex[FOLIO_COMMIT_HEXSZ + 1], folio_repo *repo)
 {
-	char path[4096], id[ID_HEXSZ + 1] = "";
+	char path[FOLIO_PATH_MAX], id[ID_HEXSZ + 1] = "";
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t n;
@@ -525,7 +528,7 @@ static void new_id(char id[ID_HEXSZ + 1])
 
 int folio_stage_save(folio_repo *repo, const folio_tree *tree, const char *base_hex)
 {
-	char path[4096], tmp[4096], dir[4096], jpath[4096], id[ID_HEXSZ + 1];
+	char path[FOLIO_PATH_MAX], tmp[FOLIO_PATH_MAX], dir[FOLIO_PATH_MAX], jpath[FOLIO_PATH_MAX], id[ID_HEXSZ + 1];
 	char line[8400];
 	FILE *f = NULL;
 	int rc;
@@ -581,18 +584,10 @@ typedef struct {
 	size_t cap;
 } strset;
 
-static uint64_t hash_bytes(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
 /* Returns 1 if present, 0 if inserted. */
 static int strset_put(strset *s, const char *p, size_t n, int insert)
 {
-	size_t i = hash_bytes(p, n) & (s->cap - 1);
+	size_t i = folio_fnv1a(p, n, 0) & (s->cap - 1);
 
 	while (s->slot[i]) {
 		if (s->len[i] == n && memcmp(s->slot[i], p, n) == 0)
@@ -645,7 +640,7 @@ done:
 
 int folio_stage_reset(folio_repo *repo)
 {
-	char path[4096];
+	char path[FOLIO_PATH_MAX];
 	int rc;
 
 	if ((rc = stage_path(path, sizeof path, repo, "index")) < 0)

@@ -78,6 +78,7 @@
 
 #include "folio/error.h"
 #include "folio/store.h"
+#include "folio/util.h"
 #include "store/store_int.h"
 
 #define CHUNK (256 * 1024)
@@ -167,7 +168,7 @@ static int fsync_path(const char *path)
 /* fsyncs the folder that holds path, so a new entry in it is durable. */
 static int fsync_parent(const char *path)
 {
-	char parent[4096];
+	char parent[FOLIO_PATH_MAX];
 	const char *slash = strrchr(path, '/');
 	size_t n;
 

@@ -48,6 +48,7 @@
 
 #include "folio/error.h"
 #include "folio/store.h"
+#include "folio/util.h"
 #include "store/store_int.h"
 
 #define COPY_CHUNK (256 * 1024)
@@ -68,7 +69,7 @@ struct folio_reader {
 	size_t in_size, in_len, in_pos;
 	int in_eof;              /* the file's end was read */
 	int frame_done;          /* zstd said the frame ended */
-	char path[4096];         /* the object's file, for messages */
+	char path[FOLIO_PATH_MAX];         /* the object's file, for messages */
 };
 
 /* ---- lookups ----------------------------------------------------------- */
@@ -355,7 +356,7 @@ cleanup:
 int folio_store_open_reader(folio_reader **out, folio_store *store,
 			    const folio_oid *oid, int verify)
 {
-	char path[4096];
+	char path[FOLIO_PATH_MAX];
 	folio_object_form form = FOLIO_OBJECT_RAW;
 	struct stat st;
 	int fd = -1, err;
@@ -673,7 +674,7 @@ static int create_dest(const char *dest)
 int folio_store_checkout(char *how_out, folio_store *store, const folio_oid *oid, const char *dest,
 			 mode_t mode, int allow_link)
 {
-	char path[4096], rel[STORE_RELSZ];
+	char path[FOLIO_PATH_MAX], rel[STORE_RELSZ];
 	folio_object_form form = FOLIO_OBJECT_RAW;
 	folio_reader *r = NULL;
 	struct stat st;

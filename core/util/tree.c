@@ -12,6 +12,7 @@
 
 #include "folio/error.h"
 #include "folio/tree.h"
+#include "folio/util.h"
 
 void folio_tree_init(folio_tree *t)
 {
@@ -217,8 +218,9 @@ int folio_path_validate(const char *path)
 
 	if (len == 0)
 		return folio_error_set(FOLIO_EINVAL, "empty path");
-	if (len > 4095)
-		return folio_error_set(FOLIO_EINVAL, "path is longer than 4095 bytes: %.80s...", path);
+	if (len >= FOLIO_PATH_MAX)
+		return folio_error_set(FOLIO_EINVAL, "path is longer than %d bytes: %.80s...",
+				       FOLIO_PATH_MAX - 1, path);
 	if (path[0] == '/')
 		return folio_error_set(FOLIO_EINVAL,
 			"'%s' is an absolute path; dataset paths are relative to the dataset root", path);

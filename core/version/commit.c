@@ -42,6 +42,7 @@
 #include <git2/sys/odb_backend.h>
 
 #include "folio/error.h"
+#include "folio/util.h"
 #include "folio/version.h"
 #include "version/version_int.h"
 
@@ -56,28 +57,6 @@ typedef struct commit_ctx {
 	folio_content_cb content_cb;
 	void *payload;
 } commit_ctx;
-
-typedef struct buf {
-	char *p;
-	size_t n, cap;
-} buf;
-
-static int buf_put(buf *b, const void *data, size_t len)
-{
-	if (b->n + len > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->n + len)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return folio_error_set(FOLIO_ENOMEM, "out of memory building a git tree");
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->n, data, len);
-	b->n += len;
-	return 0;
-}
 
 /* Does the odb (mempack or disk) already have id? No pack rescans: the
  * handle was opened for this commit, so its pack list is current. */
@@ -267,22 +246,24 @@ static int build_tree(commit_ctx *c, size_t lo, size_t hi, size_t plen, int dept
 		      git_oid *out)
 {
 	const folio_tree *t = c->tree;
-	buf b = {0};
+	folio_buf b;
 	size_t i = lo;
 	int rc = 0;
 
 	if (depth > 4096)
 		return folio_error_set(FOLIO_EINVAL, "paths nest too deeply near '%s'", t->v[lo].path);
+	folio_buf_init(&b, "a git tree");
 	while (i < hi && rc == 0) {
 		const char *name = t->v[i].path + plen;
 		const char *slash = strchr(name, '/');
 
 		if (!slash) {
 			const char *m = mode_text(t->v[i].mode);
-			if ((rc = buf_put(&b, m, strlen(m))) < 0 ||
-			    (rc = buf_put(&b, " ", 1)) < 0 ||
-			    (rc = buf_put(&b, name, strlen(name) + 1)) < 0 ||
-			    (rc = buf_put(&b, c->blobs[i].id, GIT_OID_RAWSZ)) < 0)
+			folio_buf_puts(&b, m);
+			folio_buf_putc(&b, ' ');
+			folio_buf_put(&b, name, strlen(name) + 1);
+			folio_buf_put(&b, c->blobs[i].id, GIT_OID_RAWSZ);
+			if ((rc = b.rc) < 0)
 				break;
 			i++;
 			continue;
@@ -300,10 +281,11 @@ static int build_tree(commit_ctx *c, size_t lo, size_t hi, size_t plen, int dept
 		git_oid sub;
 		if ((rc = build_tree(c, i, j, plen + dlen, depth + 1, &sub)) < 0)
 			break;
-		if ((rc = buf_put(&b, "40000 ", 6)) < 0 ||
-		    (rc = buf_put(&b, name, dlen - 1)) < 0 ||
-		    (rc = buf_put(&b, "", 1)) < 0 ||
-		    (rc = buf_put(&b, sub.id, GIT_OID_RAWSZ)) < 0)
+		folio_buf_puts(&b, "40000 ");
+		folio_buf_put(&b, name, dlen - 1);
+		folio_buf_putc(&b, '\0');
+		folio_buf_put(&b, sub.id, GIT_OID_RAWSZ);
+		if ((rc = b.rc) < 0)
 			break;
 		i = j;
 	}
@@ -311,7 +293,7 @@ static int build_tree(commit_ctx *c, size_t lo, size_t hi, size_t plen, int dept
 		rc = hash(out, b.p ? b.p : "", b.n, GIT_OBJECT_TREE, "a directory");
 	if (rc == 0 && !have(c, out))
 		rc = put(c, out, b.p ? b.p : "", b.n, GIT_OBJECT_TREE);
-	free(b.p);
+	folio_buf_clear(&b);
 	return rc;
 }
 

@@ -28,95 +28,10 @@
 
 #include "folio/error.h"
 #include "folio/export.h"
+#include "folio/util.h"
 
 /* Largest output of one call: beyond it a FUSE read or a CLI pipe is the
  * wrong tool, and the buffer would double past 2 GiB. */
-#define EXPORT_MAX ((size_t)1 << 30)
-
-/* ------------------------------------------------------------ buffer */
-
-/* A growing output buffer whose first error sticks: later writes are
- * dropped, and sb_finish reports it. Always NUL-terminated once allocated. */
-typedef struct sbuf {
-	char *p;
-	size_t n, cap;        /* bytes used (NUL not counted), allocated */
-	int rc;               /* first error, or 0 */
-	const char *what;     /* the output's name, for messages */
-} sbuf;
-
-/* Room for n more bytes and a NUL; 0, or -1 with b->rc set. */
-static int sb_reserve(sbuf *b, size_t n)
-{
-	if (b->rc)
-		return -1;
-	if (n > EXPORT_MAX - b->n) {
-		b->rc = folio_error_set(FOLIO_EINVAL, "export: %s would be larger than 1 GiB", b->what);
-		return -1;
-	}
-	if (b->n + n + 1 <= b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap : 4096;
-	while (cap < b->n + n + 1)
-		cap *= 2;
-	if (cap > EXPORT_MAX + 1)
-		cap = EXPORT_MAX + 1;
-	char *p = realloc(b->p, cap);
-	if (!p) {
-		b->rc = folio_error_set(FOLIO_ENOMEM, "export: out of memory building %s", b->what);
-		return -1;
-	}
-	b->p = p;
-	b->cap = cap;
-	return 0;
-}
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-	if (sb_reserve(b, n) < 0)
-		return;
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void sb_puts(sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || sb_reserve(b, (size_t)n) < 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->n += (size_t)n;
-}
-
-/* Hands the text to the caller, or frees it and returns the error. */
-static int sb_finish(sbuf *b, char **out, size_t *len)
-{
-	if (!b->rc && !b->p)
-		sb_put(b, "", 0);
-	if (b->rc) {
-		free(b->p);
-		b->p = NULL;
-		return b->rc;
-	}
-	*out = b->p;
-	*len = b->n;
-	b->p = NULL;
-	return 0;
-}
 
 /* ------------------------------------------------------------ shared */
 
@@ -293,7 +208,7 @@ static size_t cat_id(cats *c, const char *name)
 }
 
 /* Appends one element of a JSON array, one a line; o is freed. */
-static void put_json(sbuf *b, cJSON *o, int first)
+static void put_json(folio_buf *b, cJSON *o, int first)
 {
 	char *s = o ? cJSON_PrintUnformatted(o) : NULL;
 
@@ -303,8 +218,8 @@ static void put_json(sbuf *b, cJSON *o, int first)
 			b->rc = folio_error_set(FOLIO_ENOMEM, "export: out of memory building %s", b->what);
 		return;
 	}
-	sb_puts(b, first ? "\n" : ",\n");
-	sb_puts(b, s);
+	folio_buf_puts(b, first ? "\n" : ",\n");
+	folio_buf_puts(b, s);
 	free(s);
 }
 
@@ -394,7 +309,7 @@ static cJSON *coco_category(size_t id, const char *name)
 int folio_export_coco(char **out, size_t *len, size_t *skipped, const folio_export_item *items,
 		      size_t n, char *const *classes, size_t nclasses)
 {
-	sbuf b = { .what = "COCO JSON" };
+	folio_buf b = { .what = "COCO JSON" };
 	cats c = { 0 };
 	size_t nskip = 0, img = 0, ann = 0;
 	int rc;
@@ -415,13 +330,13 @@ int folio_export_coco(char **out, size_t *len, size_t *skipped, const folio_expo
 		}
 
 	/* pycocotools 2.0.9 and 2.0.10 need "info" to load results */
-	sb_puts(&b, "{\"info\":{\"description\":\"exported by folio\"},\"licenses\":[],\n\"images\":[");
+	folio_buf_puts(&b, "{\"info\":{\"description\":\"exported by folio\"},\"licenses\":[],\n\"images\":[");
 	for (size_t i = 0; i < n; i++)
 		if (items[i].gt) {
 			img++;
 			put_json(&b, coco_image(img, &items[i]), img == 1);
 		}
-	sb_puts(&b, "\n],\n\"annotations\":[");
+	folio_buf_puts(&b, "\n],\n\"annotations\":[");
 	img = 0;
 	for (size_t i = 0; i < n && !b.rc; i++) {
 		const folio_export_item *it = &items[i];
@@ -446,11 +361,11 @@ int folio_export_coco(char **out, size_t *len, size_t *skipped, const folio_expo
 			put_json(&b, coco_annotation(ann, img, id, &bx, o), ann == 1);
 		}
 	}
-	sb_puts(&b, "\n],\n\"categories\":[");
+	folio_buf_puts(&b, "\n],\n\"categories\":[");
 	for (size_t i = 0; i < c.n; i++)
 		put_json(&b, coco_category(i + 1, c.name[i]), i == 0);
-	sb_puts(&b, "\n]\n}\n");
-	if ((rc = sb_finish(&b, out, len)) == 0 && skipped)
+	folio_buf_puts(&b, "\n]\n}\n");
+	if ((rc = folio_buf_finish(out, len, &b)) == 0 && skipped)
 		*skipped = nskip;
 fail:
 	free(b.p);
@@ -479,7 +394,7 @@ static double clip01(double v)
 int folio_export_yolo_label(char **out, size_t *len, size_t *skipped, const folio_export_item *it,
 			    char *const *classes, size_t nclasses)
 {
-	sbuf b = { .what = "YOLO labels" };
+	folio_buf b = { .what = "YOLO labels" };
 	size_t nskip = 0;
 	int w, h, rc;
 
@@ -513,10 +428,10 @@ int folio_export_yolo_label(char **out, size_t *len, size_t *skipped, const foli
 			nskip++;
 			continue;
 		}
-		sb_printf(&b, "%ld %.6f %.6f %.6f %.6f\n", cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0,
+		folio_buf_printf(&b, "%ld %.6f %.6f %.6f %.6f\n", cls, (x0 + x1) / 2, (y0 + y1) / 2, x1 - x0,
 			  y1 - y0);
 	}
-	if ((rc = sb_finish(&b, out, len)) == 0 && skipped)
+	if ((rc = folio_buf_finish(out, len, &b)) == 0 && skipped)
 		*skipped = nskip;
 	return rc;
 }
@@ -544,30 +459,30 @@ static int yaml_plain(const char *name)
 
 /* A double-quoted YAML scalar: escapes what is not printable to libyaml
  * or PyYAML (C0, DEL, C1, line separators, BOM, U+FFFE/U+FFFF). */
-static void yaml_quoted(sbuf *b, const char *s)
+static void yaml_quoted(folio_buf *b, const char *s)
 {
-	sb_put(b, "\"", 1);
+	folio_buf_put(b, "\"", 1);
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		uint32_t cp;
 		size_t l = utf8_next(p, &cp);
 		if (cp == '"' || cp == '\\') {
-			sb_put(b, "\\", 1);
-			sb_put(b, (const char *)p, 1);
+			folio_buf_put(b, "\\", 1);
+			folio_buf_put(b, (const char *)p, 1);
 		} else if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) {
-			sb_printf(b, "\\x%02X", (unsigned)cp);
+			folio_buf_printf(b, "\\x%02X", (unsigned)cp);
 		} else if (cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF) {
-			sb_printf(b, "\\u%04X", (unsigned)cp);
+			folio_buf_printf(b, "\\u%04X", (unsigned)cp);
 		} else {
-			sb_put(b, (const char *)p, l);
+			folio_buf_put(b, (const char *)p, l);
 		}
 		p += l;
 	}
-	sb_put(b, "\"", 1);
+	folio_buf_put(b, "\"", 1);
 }
 
 int folio_export_yolo_yaml(char **out, size_t *len, char *const *classes, size_t nclasses)
 {
-	sbuf b = { .what = "data.yaml" };
+	folio_buf b = { .what = "data.yaml" };
 	int rc;
 
 	if ((rc = start(out, len, NULL, "folio_export_yolo_yaml")) < 0)
@@ -577,18 +492,18 @@ int folio_export_yolo_yaml(char **out, size_t *len, char *const *classes, size_t
 	/* No "path:": Ultralytics resolves a relative one against the
 	 * working directory (or its datasets folder), while without it the
 	 * root is the folder of this file. */
-	sb_printf(&b, "# exported by folio: images/<path>, labels/<path>.txt\n"
+	folio_buf_printf(&b, "# exported by folio: images/<path>, labels/<path>.txt\n"
 		      "train: images\nval: images\nnc: %zu\nnames:%s\n",
 		  nclasses, nclasses ? "" : " []");
 	for (size_t i = 0; i < nclasses; i++) {
-		sb_puts(&b, "  - ");
+		folio_buf_puts(&b, "  - ");
 		if (yaml_plain(classes[i]))
-			sb_puts(&b, classes[i]);
+			folio_buf_puts(&b, classes[i]);
 		else
 			yaml_quoted(&b, classes[i]);
-		sb_puts(&b, "\n");
+		folio_buf_puts(&b, "\n");
 	}
-	return sb_finish(&b, out, len);
+	return folio_buf_finish(out, len, &b);
 }
 
 /* ------------------------------------------------------------ VOC */
@@ -596,35 +511,35 @@ int folio_export_yolo_yaml(char **out, size_t *len, char *const *classes, size_t
 /* XML 1.0 character data: markup escaped; tab, LF and CR as character
  * references (so that parsers keep them as they are); the characters XML
  * 1.0 forbids (other C0 controls, U+FFFE, U+FFFF) replaced by U+FFFD. */
-static void xml_text(sbuf *b, const char *s)
+static void xml_text(folio_buf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		uint32_t cp;
 		size_t l = utf8_next(p, &cp);
 		switch (cp) {
-		case '&': sb_puts(b, "&amp;"); break;
-		case '<': sb_puts(b, "&lt;"); break;
-		case '>': sb_puts(b, "&gt;"); break;
-		case '"': sb_puts(b, "&quot;"); break;
-		case '\'': sb_puts(b, "&apos;"); break;
-		case '\t': sb_puts(b, "&#9;"); break;
-		case '\n': sb_puts(b, "&#10;"); break;
-		case '\r': sb_puts(b, "&#13;"); break;
+		case '&': folio_buf_puts(b, "&amp;"); break;
+		case '<': folio_buf_puts(b, "&lt;"); break;
+		case '>': folio_buf_puts(b, "&gt;"); break;
+		case '"': folio_buf_puts(b, "&quot;"); break;
+		case '\'': folio_buf_puts(b, "&apos;"); break;
+		case '\t': folio_buf_puts(b, "&#9;"); break;
+		case '\n': folio_buf_puts(b, "&#10;"); break;
+		case '\r': folio_buf_puts(b, "&#13;"); break;
 		default:
 			if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF)
-				sb_puts(b, "\xEF\xBF\xBD");
+				folio_buf_puts(b, "\xEF\xBF\xBD");
 			else
-				sb_put(b, (const char *)p, l);
+				folio_buf_put(b, (const char *)p, l);
 		}
 		p += l;
 	}
 }
 
-static void xml_elem(sbuf *b, const char *indent, const char *name, const char *text)
+static void xml_elem(folio_buf *b, const char *indent, const char *name, const char *text)
 {
-	sb_printf(b, "%s<%s>", indent, name);
+	folio_buf_printf(b, "%s<%s>", indent, name);
 	xml_text(b, text);
-	sb_printf(b, "</%s>\n", name);
+	folio_buf_printf(b, "</%s>\n", name);
 }
 
 /* An attribute of VOC's object (pose, truncated, ...) as element text:
@@ -646,14 +561,14 @@ static const char *voc_attr(const cJSON *attrs, const char *key, const char *def
 	return def;
 }
 
-static void voc_object(sbuf *b, const folio_object *o, const folio_box *bx)
+static void voc_object(folio_buf *b, const folio_object *o, const folio_box *bx)
 {
 	cJSON *attrs = o->attributes ? cJSON_Parse(o->attributes) : NULL;
 	const double c[4] = { bx->x, bx->y, bx->x + bx->w, bx->y + bx->h };
 	static const char *const cn[4] = { "xmin", "ymin", "xmax", "ymax" };
 	char buf[32];
 
-	sb_puts(b, "\t<object>\n");
+	folio_buf_puts(b, "\t<object>\n");
 	xml_elem(b, "\t\t", "name", o->cls);
 	xml_elem(b, "\t\t", "pose", voc_attr(attrs, "pose", "Unspecified", buf));
 	xml_elem(b, "\t\t", "truncated", voc_attr(attrs, "truncated", "0", buf));
@@ -661,12 +576,12 @@ static void voc_object(sbuf *b, const folio_object *o, const folio_box *bx)
 	const char *occ = voc_attr(attrs, "occluded", NULL, buf);
 	if (occ)
 		xml_elem(b, "\t\t", "occluded", occ);
-	sb_puts(b, "\t\t<bndbox>\n");
+	folio_buf_puts(b, "\t\t<bndbox>\n");
 	for (int i = 0; i < 4; i++) {
 		fmt_num(buf, c[i]);
-		sb_printf(b, "\t\t\t<%s>%s</%s>\n", cn[i], buf, cn[i]);
+		folio_buf_printf(b, "\t\t\t<%s>%s</%s>\n", cn[i], buf, cn[i]);
 	}
-	sb_puts(b, "\t\t</bndbox>\n\t</object>\n");
+	folio_buf_puts(b, "\t\t</bndbox>\n\t</object>\n");
 	cJSON_Delete(attrs);
 }
 
@@ -679,7 +594,7 @@ static void voc_object(sbuf *b, const folio_object *o, const folio_box *bx)
  */
 int folio_export_voc(char **out, size_t *len, size_t *skipped, const folio_export_item *it)
 {
-	sbuf b = { .what = "VOC XML" };
+	folio_buf b = { .what = "VOC XML" };
 	size_t nskip = 0;
 	int w, h, rc;
 
@@ -687,10 +602,10 @@ int folio_export_voc(char **out, size_t *len, size_t *skipped, const folio_expor
 		return rc;
 	const char *slash = strrchr(it->path, '/');
 	image_size(it, &w, &h);
-	sb_puts(&b, "<annotation>\n\t<folder/>\n");
+	folio_buf_puts(&b, "<annotation>\n\t<folder/>\n");
 	xml_elem(&b, "\t", "filename", slash ? slash + 1 : it->path);
 	xml_elem(&b, "\t", "path", it->path);
-	sb_printf(&b, "\t<size>\n\t\t<width>%d</width>\n\t\t<height>%d</height>\n"
+	folio_buf_printf(&b, "\t<size>\n\t\t<width>%d</width>\n\t\t<height>%d</height>\n"
 		      "\t\t<depth>%d</depth>\n\t</size>\n\t<segmented>0</segmented>\n",
 		  w, h, it->depth > 0 ? it->depth : 3);
 	for (size_t k = 0; it->gt && k < it->gt->nobjects; k++) {
@@ -703,8 +618,8 @@ int folio_export_voc(char **out, size_t *len, size_t *skipped, const folio_expor
 		else
 			nskip++;
 	}
-	sb_puts(&b, "</annotation>\n");
-	if ((rc = sb_finish(&b, out, len)) == 0 && skipped)
+	folio_buf_puts(&b, "</annotation>\n");
+	if ((rc = folio_buf_finish(out, len, &b)) == 0 && skipped)
 		*skipped = nskip;
 	return rc;
 }
@@ -712,28 +627,13 @@ int folio_export_voc(char **out, size_t *len, size_t *skipped, const folio_expor
 /* ------------------------------------------------------------ lists */
 
 /* One CSV field, quoted (RFC 4180) when it holds , " CR or LF. */
-static void csv_field(sbuf *b, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		sb_puts(b, s);
-		return;
-	}
-	sb_put(b, "\"", 1);
-	for (const char *q; (q = strchr(s, '"')); s = q + 1) {
-		sb_put(b, s, (size_t)(q - s) + 1);
-		sb_put(b, "\"", 1);
-	}
-	sb_puts(b, s);
-	sb_put(b, "\"", 1);
-}
-
 static int cmp_str(const void *x, const void *y)
 {
 	return strcmp(*(const char *const *)x, *(const char *const *)y);
 }
 
 /* The image's distinct class names, sorted, joined by ';' into cls. */
-static int join_classes(sbuf *cls, const folio_annotation *a)
+static int join_classes(folio_buf *cls, const folio_annotation *a)
 {
 	const char **v;
 
@@ -750,8 +650,8 @@ static int join_classes(sbuf *cls, const folio_annotation *a)
 	for (size_t k = 0; k < a->nobjects; k++)
 		if (k == 0 || strcmp(v[k], v[k - 1]) != 0) {
 			if (k)
-				sb_put(cls, ";", 1);
-			sb_puts(cls, v[k]);
+				folio_buf_put(cls, ";", 1);
+			folio_buf_puts(cls, v[k]);
 		}
 	free(v);
 	return cls->rc;
@@ -759,7 +659,7 @@ static int join_classes(sbuf *cls, const folio_annotation *a)
 
 int folio_export_manifest(char **out, size_t *len, const folio_export_item *items, size_t n)
 {
-	sbuf b = { .what = "manifest.csv" }, cls = { .what = "manifest.csv" };
+	folio_buf b = { .what = "manifest.csv" }, cls = { .what = "manifest.csv" };
 	int rc;
 
 	if ((rc = start(out, len, NULL, "folio_export_manifest")) < 0)
@@ -769,26 +669,26 @@ int folio_export_manifest(char **out, size_t *len, const folio_export_item *item
 	for (size_t i = 0; i < n; i++)
 		if ((rc = check_item(&items[i], i, 0)) < 0)
 			return rc;
-	sb_puts(&b, "path,sha256,size,width,height,classes\n");
+	folio_buf_puts(&b, "path,sha256,size,width,height,classes\n");
 	for (size_t i = 0; i < n && !b.rc; i++) {
 		const folio_export_item *it = &items[i];
 		int w, h;
 		if ((rc = join_classes(&cls, it->gt)) < 0)
 			goto fail;
 		image_size(it, &w, &h);
-		csv_field(&b, it->path);
-		sb_put(&b, ",", 1);
-		csv_field(&b, it->sha256 ? it->sha256 : "");
-		sb_printf(&b, ",%" PRIu64 ",", it->size);
+		folio_buf_csv(&b, it->path);
+		folio_buf_put(&b, ",", 1);
+		folio_buf_csv(&b, it->sha256 ? it->sha256 : "");
+		folio_buf_printf(&b, ",%" PRIu64 ",", it->size);
 		if (w > 0)
-			sb_printf(&b, "%d,%d", w, h);
+			folio_buf_printf(&b, "%d,%d", w, h);
 		else
-			sb_put(&b, ",", 1);
-		sb_put(&b, ",", 1);
-		csv_field(&b, cls.p ? cls.p : "");
-		sb_put(&b, "\n", 1);
+			folio_buf_put(&b, ",", 1);
+		folio_buf_put(&b, ",", 1);
+		folio_buf_csv(&b, cls.p ? cls.p : "");
+		folio_buf_put(&b, "\n", 1);
 	}
-	rc = sb_finish(&b, out, len);
+	rc = folio_buf_finish(out, len, &b);
 fail:
 	free(b.p);
 	free(cls.p);
@@ -798,7 +698,7 @@ fail:
 int folio_export_files(char **out, size_t *len, size_t *skipped, const char *prefix,
 		       const folio_export_item *items, size_t n)
 {
-	sbuf b = { .what = "files.txt" };
+	folio_buf b = { .what = "files.txt" };
 	size_t nskip = 0, pl;
 	int rc;
 
@@ -820,12 +720,12 @@ int folio_export_files(char **out, size_t *len, size_t *skipped, const char *pre
 			nskip++;
 			continue;
 		}
-		sb_put(&b, prefix, pl);
-		sb_put(&b, "/", 1);
-		sb_puts(&b, items[i].path);
-		sb_put(&b, "\n", 1);
+		folio_buf_put(&b, prefix, pl);
+		folio_buf_put(&b, "/", 1);
+		folio_buf_puts(&b, items[i].path);
+		folio_buf_put(&b, "\n", 1);
 	}
-	if ((rc = sb_finish(&b, out, len)) == 0 && skipped)
+	if ((rc = folio_buf_finish(out, len, &b)) == 0 && skipped)
 		*skipped = nskip;
 	return rc;
 }

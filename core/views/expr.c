@@ -29,6 +29,7 @@
 
 #include "folio/error.h"
 #include "folio/expr.h"
+#include "folio/util.h"
 
 /* Longest compiled glob, tokens; keeps the matcher's state on the stack. */
 #define GLOB_MAX 256
@@ -954,44 +955,12 @@ int folio_expr_eval(const folio_expr *e, const folio_sample_ops *ops, const void
 
 /* ------------------------------------------------------------ canonical */
 
-typedef struct sbuf {
-	char *p;
-	size_t n, cap;
-	int oom;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->n + n + 1 > b->cap) {
-		size_t nc = b->cap ? b->cap * 2 : 64;
-		while (nc < b->n + n + 1)
-			nc *= 2;
-		char *np = realloc(b->p, nc);
-		if (!np) {
-			b->oom = 1;
-			return;
-		}
-		b->p = np;
-		b->cap = nc;
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = '\0';
-}
-
-static void sb_str(sbuf *b, const char *s)
-{
-	sb_add(b, s, strlen(s));
-}
-
 /* Writes a text value so that it scans back to the same bytes. Glob
  * patterns keep their '[', ']', '*', '?' and '\'. */
-static void sb_value(sbuf *b, const char *s, int glob)
+static void sb_value(folio_buf *b, const char *s, int glob)
 {
 	if (!*s) {
-		sb_str(b, "\"\"");
+		folio_buf_puts(b, "\"\"");
 		return;
 	}
 	for (; *s; s++) {
@@ -1000,19 +969,19 @@ static void sb_value(sbuf *b, const char *s, int glob)
 		if (c < 0x20 || c == 0x7f || strchr(special, c)) {
 			char hex[4];
 			snprintf(hex, sizeof hex, "%%%02X", c);
-			sb_add(b, hex, 3);
+			folio_buf_put(b, hex, 3);
 		} else {
-			sb_add(b, (const char *)s, 1);
+			folio_buf_put(b, (const char *)s, 1);
 		}
 	}
 }
 
 /* Shortest text that reads back as d, with no '+' (it means "or"). */
-static void sb_num(sbuf *b, double d)
+static void sb_num(folio_buf *b, double d)
 {
 	char tmp[400];
 	if (d == 0) {
-		sb_str(b, "0");
+		folio_buf_puts(b, "0");
 		return;
 	}
 	if (fabs(d) >= 1e-6 && fabs(d) < 1e15) {
@@ -1039,7 +1008,7 @@ static void sb_num(sbuf *b, double d)
 			memmove(w, e, strlen(e) + 1);
 		}
 	}
-	sb_str(b, tmp);
+	folio_buf_puts(b, tmp);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -1049,33 +1018,33 @@ static int cmp_str(const void *a, const void *b)
 
 static char *canon(const node *nd);
 
-static void canon_cmp(sbuf *b, const node *nd)
+static void canon_cmp(folio_buf *b, const node *nd)
 {
 	enum op op = nd->op;
 	if (nd->cls) {
-		sb_str(b, nd->f->pred ? "pred.count." : "count.");
+		folio_buf_puts(b, nd->f->pred ? "pred.count." : "count.");
 		sb_value(b, nd->cls, 0);
 	} else {
-		sb_str(b, nd->f->name);
+		folio_buf_puts(b, nd->f->name);
 	}
 	if (op == OP_IN && nd->nvals == 1)
 		op = OP_EQ;
-	sb_str(b, "=");
-	sb_str(b, opnames[op]);
-	sb_str(b, ":");
+	folio_buf_puts(b, "=");
+	folio_buf_puts(b, opnames[op]);
+	folio_buf_puts(b, ":");
 	if (nd->nums && !nd->strs) {
 		for (size_t i = 0; i < nd->nvals; i++) {
 			if (i && nd->nums[i] == nd->nums[i - 1])
 				continue;
 			if (i)
-				sb_str(b, ":");
+				folio_buf_puts(b, ":");
 			sb_num(b, nd->nums[i]);
 		}
 		return;
 	}
 	char **v = malloc(nd->nvals * sizeof *v);
 	if (!v) {
-		b->oom = 1;
+		b->rc = FOLIO_ENOMEM;
 		return;
 	}
 	memcpy(v, nd->strs, nd->nvals * sizeof *v);
@@ -1085,7 +1054,7 @@ static void canon_cmp(sbuf *b, const node *nd)
 		if (i && strcmp(v[i], v[i - 1]) == 0)
 			continue;
 		if (i)
-			sb_str(b, ":");
+			folio_buf_puts(b, ":");
 		sb_value(b, v[i], op == OP_GLOB);
 	}
 	free(v);
@@ -1093,7 +1062,8 @@ static void canon_cmp(sbuf *b, const node *nd)
 
 static char *canon(const node *nd)
 {
-	sbuf b = { 0 };
+	folio_buf b;
+	folio_buf_init(&b, "a canonical expression");
 	if (nd->kind == N_CMP) {
 		canon_cmp(&b, nd);
 	} else if (nd->kind == N_NOT) {
@@ -1101,10 +1071,10 @@ static char *canon(const node *nd)
 		if (!k)
 			return NULL;
 		int wrap = nd->kids[0]->kind == N_OR || nd->kids[0]->kind == N_AND;
-		sb_str(&b, wrap ? "not:[" : "not:");
-		sb_str(&b, k);
+		folio_buf_puts(&b, wrap ? "not:[" : "not:");
+		folio_buf_puts(&b, k);
 		if (wrap)
-			sb_str(&b, "]");
+			folio_buf_puts(&b, "]");
 		free(k);
 	} else {
 		char **k = calloc(nd->n, sizeof *k);
@@ -1113,12 +1083,12 @@ static char *canon(const node *nd)
 			return NULL;
 		for (size_t i = 0; i < nd->n; i++) {
 			if (!(k[i] = canon(nd->kids[i])))
-				b.oom = 1;
+				b.rc = FOLIO_ENOMEM;
 			else if (nd->kind == N_AND && nd->kids[i]->kind == N_OR) {
 				size_t l = strlen(k[i]);
 				char *w = malloc(l + 3);
 				if (!w) {
-					b.oom = 1;
+					b.rc = FOLIO_ENOMEM;
 				} else {
 					w[0] = '[';
 					memcpy(w + 1, k[i], l);
@@ -1129,25 +1099,26 @@ static char *canon(const node *nd)
 				k[i] = w;
 			}
 		}
-		if (!b.oom) {
+		if (!b.rc) {
 			qsort(k, nd->n, sizeof *k, cmp_str);
 			for (size_t i = 0; i < nd->n; i++) {
 				if (i && strcmp(k[i], k[i - 1]) == 0)
 					continue;
 				if (m++)
-					sb_str(&b, nd->kind == N_AND ? "," : "+");
-				sb_str(&b, k[i]);
+					folio_buf_puts(&b, nd->kind == N_AND ? "," : "+");
+				folio_buf_puts(&b, k[i]);
 			}
 		}
 		for (size_t i = 0; i < nd->n; i++)
 			free(k[i]);
 		free(k);
 	}
-	if (b.oom || !b.p) {
-		free(b.p);
+	char *text = NULL;
+	if (folio_buf_finish(&text, NULL, &b) < 0 || !*text) {
+		free(text);
 		return NULL;
 	}
-	return b.p;
+	return text;
 }
 
 char *folio_expr_canonical(const folio_expr *e)

@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "folio/error.h"
+#include "folio/util.h"
 #include "folio/views.h"
 #include "views_int.h"
 
@@ -191,14 +192,6 @@ typedef struct fmap {
 	size_t nslots;
 } fmap;
 
-static uint64_t hstr(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static int fmap_add(fmap *m, const char *value)
 {
 	if ((m->n + 1) * 2 > m->nslots) {
@@ -207,7 +200,7 @@ static int fmap_add(fmap *m, const char *value)
 		if (!sl)
 			return -1;
 		for (size_t i = 0; i < m->n; i++) {
-			size_t j = hstr(m->v[i].value) & (ns - 1);
+			size_t j = folio_fnv1a_str(m->v[i].value) & (ns - 1);
 			while (sl[j])
 				j = (j + 1) & (ns - 1);
 			sl[j] = i + 1;
@@ -216,7 +209,7 @@ static int fmap_add(fmap *m, const char *value)
 		m->slots = sl;
 		m->nslots = ns;
 	}
-	size_t j = hstr(value) & (m->nslots - 1);
+	size_t j = folio_fnv1a_str(value) & (m->nslots - 1);
 	while (m->slots[j]) {
 		folio_facet *f = &m->v[m->slots[j] - 1];
 		if (!strcmp(f->value, value)) {
@@ -333,7 +326,7 @@ static int pos_cmp(const void *a, const void *b)
 
 static uint64_t draw(const folio_index *ix, uint32_t row, uint64_t seed)
 {
-	return mix(hstr(folio_index_path(ix, &ix->samples[row])) ^ mix(seed));
+	return mix(folio_fnv1a_str(folio_index_path(ix, &ix->samples[row])) ^ mix(seed));
 }
 
 /* Keeps the k members of in with the smallest draws, in in's order. */

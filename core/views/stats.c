@@ -18,6 +18,7 @@
 
 #include "folio/error.h"
 #include "folio/render.h"
+#include "folio/util.h"
 #include "folio/views.h"
 #include "views_int.h"
 
@@ -45,69 +46,6 @@ static double pct(const double *sorted, size_t n, double p)
 	return sorted[i < n ? i : n - 1];
 }
 
-/* A growable text buffer for CSV and HTML (capped at 1 GiB). */
-typedef struct sbuf {
-	char *p;
-	size_t len, cap;
-	int bad;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	if (b->bad)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		int n = vsnprintf(b->p ? b->p + b->len : NULL, b->p ? b->cap - b->len : 0, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			b->bad = 1;
-			return;
-		}
-		if (b->p && (size_t)n < b->cap - b->len) {
-			b->len += (size_t)n;
-			return;
-		}
-		size_t cap = b->cap ? b->cap * 2 : 4096;
-		while (cap < b->len + (size_t)n + 1)
-			cap *= 2;
-		char *p = cap > ((size_t)1 << 30) ? NULL : realloc(b->p, cap);
-		if (!p) {
-			b->bad = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-}
-
-static void sb_csv(sbuf *b, const char *s)
-{
-	if (!strpbrk(s, ",\"\r\n")) {
-		sb_printf(b, "%s", s);
-		return;
-	}
-	sb_printf(b, "\"");
-	for (; *s; s++)
-		sb_printf(b, *s == '"' ? "\"\"" : "%c", *s);
-	sb_printf(b, "\"");
-}
-
-static void sb_html(sbuf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': sb_printf(b, "&lt;"); break;
-		case '>': sb_printf(b, "&gt;"); break;
-		case '&': sb_printf(b, "&amp;"); break;
-		case '"': sb_printf(b, "&quot;"); break;
-		default: sb_printf(b, "%c", *s);
-		}
-	}
-}
-
 typedef struct outb {
 	folio_file *v;
 	size_t n, cap;
@@ -132,15 +70,19 @@ static void out_take(outb *o, const char *name, void *buf, size_t len)
 	o->v[o->n++].len = len;
 }
 
-static void out_sb(outb *o, const char *name, sbuf *b)
+static void out_sb(outb *o, const char *name, folio_buf *b)
 {
-	if (b->bad) {
-		free(b->p);
-		o->err = FOLIO_ENOMEM;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = folio_buf_finish(&text, &len, b);
+
+	if (rc < 0) {
+		if (!o->err)
+			o->err = rc;
 	} else {
-		out_take(o, name, b->p ? b->p : calloc(1, 1), b->len);
+		out_take(o, name, text, len);
 	}
-	memset(b, 0, sizeof *b);
+	folio_buf_init(b, "statistics");
 }
 
 /* A plot that cannot be drawn is left out (a missing plot is not a
@@ -163,7 +105,8 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 	double *vals = malloc((set->n ? set->n : 1) * sizeof *vals);
 	size_t labeled = 0, objects = 0, decodable = 0, known = 0;
 	cJSON *sum = cJSON_CreateObject();
-	sbuf csv = { 0 };
+	folio_buf csv;
+	folio_buf_init(&csv, "statistics");
 
 	if (!img || !obj || !vals || !sum) {
 		o->err = FOLIO_ENOMEM;
@@ -196,14 +139,14 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 	cJSON_AddNumberToObject(sum, "undecodable", (double)(known - decodable));
 	cJSON_AddNumberToObject(sum, "label_errors", (double)ix->nerrors);
 	cJSON *cj = cJSON_AddObjectToObject(sum, "classes");
-	sb_printf(&csv, "class,images,objects\n");
+	folio_buf_printf(&csv, "class,images,objects\n");
 	for (size_t c = 0; c < ncls; c++) {
 		const char *nm = folio_index_str(ix, ix->classes[c]);
 		cJSON *e = cJSON_AddObjectToObject(cj, nm);
 		cJSON_AddNumberToObject(e, "images", (double)img[c]);
 		cJSON_AddNumberToObject(e, "objects", (double)obj[c]);
-		sb_csv(&csv, nm);
-		sb_printf(&csv, ",%zu,%zu\n", img[c], obj[c]);
+		folio_buf_csv(&csv, nm);
+		folio_buf_printf(&csv, ",%zu,%zu\n", img[c], obj[c]);
 	}
 	out_sb(o, "classes.csv", &csv);
 	{
@@ -235,7 +178,7 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 	}
 	/* per-feature distribution */
 	cJSON *fj = cJSON_AddObjectToObject(sum, "features");
-	sb_printf(&csv, "feature,count,min,p05,p50,p95,max,mean\n");
+	folio_buf_printf(&csv, "feature,count,min,p05,p50,p95,max,mean\n");
 	for (size_t k = 0; k < views_nfeatures + 2; k++) {
 		const char *fname = k < views_nfeatures ? views_feature_cols[k].name : k == views_nfeatures ? "width" : "height";
 		size_t n = 0;
@@ -259,7 +202,7 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 		cJSON_AddNumberToObject(e, "p95", pct(vals, n, 0.95));
 		cJSON_AddNumberToObject(e, "max", vals[n - 1]);
 		cJSON_AddNumberToObject(e, "mean", mean);
-		sb_printf(&csv, "%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", fname, n, vals[0],
+		folio_buf_printf(&csv, "%s,%zu,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", fname, n, vals[0],
 			  pct(vals, n, 0.05), pct(vals, n, 0.5), pct(vals, n, 0.95), vals[n - 1], mean);
 		if (k == 0 || k == views_nfeatures) {
 			void *png = NULL;
@@ -274,10 +217,10 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 	}
 	out_sb(o, "features.csv", &csv);
 	/* per-sample table, for pandas and spreadsheets */
-	sb_printf(&csv, "path,sha256,size,format,width,height,labeled,objects,classes");
+	folio_buf_printf(&csv, "path,sha256,size,format,width,height,labeled,objects,classes");
 	for (size_t k = 0; k < views_nfeatures; k++)
-		sb_printf(&csv, ",%s", views_feature_cols[k].name);
-	sb_printf(&csv, "\n");
+		folio_buf_printf(&csv, ",%s", views_feature_cols[k].name);
+	folio_buf_printf(&csv, "\n");
 	for (size_t i = 0; i < set->n; i++) {
 		const folio_sample *s = &ix->samples[set->v[i]];
 		char hex[FOLIO_OID_HEXSZ + 1], classes[1024] = "";
@@ -294,17 +237,17 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 			if (w > 0 && (size_t)w < sizeof classes - used)
 				used += (size_t)w;
 		}
-		sb_csv(&csv, folio_index_path(ix, s));
-		sb_printf(&csv, ",%s,%llu,%s,%d,%d,%d,%u,", hex, (unsigned long long)s->size,
+		folio_buf_csv(&csv, folio_index_path(ix, s));
+		folio_buf_printf(&csv, ",%s,%llu,%s,%d,%d,%d,%u,", hex, (unsigned long long)s->size,
 			  s->f.format, s->f.width, s->f.height, s->gt != FOLIO_NONE, nobj);
-		sb_csv(&csv, classes);
+		folio_buf_csv(&csv, classes);
 		for (size_t k = 0; k < views_nfeatures; k++) {
 			if (s->f.has_pixels)
-				sb_printf(&csv, ",%.6g", views_feature_get(&s->f, k));
+				folio_buf_printf(&csv, ",%.6g", views_feature_get(&s->f, k));
 			else
-				sb_printf(&csv, ",");
+				folio_buf_printf(&csv, ",");
 		}
-		sb_printf(&csv, "\n");
+		folio_buf_printf(&csv, "\n");
 	}
 	out_sb(o, "samples.csv", &csv);
 	/* a contact sheet of up to 64 members, drawn the same way each time */
@@ -316,7 +259,7 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 			size_t np = 0;
 			for (size_t i = 0; paths && caps && i < pick.n; i++) {
 				const folio_sample *s = &ix->samples[pick.v[i]];
-				char path[4200];
+				char path[FOLIO_PATH_BUF];
 				if (!image_path || image_path(path, sizeof path, s, payload) < 0)
 					continue;
 				paths[np] = strdup(path);
@@ -349,27 +292,27 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 		o->err = FOLIO_ENOMEM;
 	}
 	/* index.html: the summary and the plots */
-	sb_printf(&csv, "<!doctype html>\n<html><head><meta charset=\"utf-8\">\n"
+	folio_buf_printf(&csv, "<!doctype html>\n<html><head><meta charset=\"utf-8\">\n"
 		  "<title>folio statistics</title>\n<style>body{font-family:sans-serif;"
 		  "margin:2em;color:#222}table{border-collapse:collapse}td,th{border:1px "
 		  "solid #ccc;padding:4px 8px;text-align:right}th{background:#eee}"
 		  "td:first-child{text-align:left}img{max-width:100%%;margin:1em 0}</style>\n"
 		  "</head><body>\n<h1>Statistics</h1>\n<p>version <code>");
-	sb_html(&csv, version);
-	sb_printf(&csv, "</code>, pipeline <code>");
-	sb_html(&csv, *pipeline ? pipeline : "(whole version)");
-	sb_printf(&csv, "</code></p>\n<table id=\"summary\"><tr><th>samples</th><th>labeled</th>"
+	folio_buf_html(&csv, version);
+	folio_buf_printf(&csv, "</code>, pipeline <code>");
+	folio_buf_html(&csv, *pipeline ? pipeline : "(whole version)");
+	folio_buf_printf(&csv, "</code></p>\n<table id=\"summary\"><tr><th>samples</th><th>labeled</th>"
 		  "<th>objects</th><th>classes</th><th>undecodable</th><th>label errors</th></tr>\n"
 		  "<tr><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td><td>%zu</td>"
 		  "</tr></table>\n<h2>Classes</h2>\n<table id=\"classes\"><tr><th>class</th>"
 		  "<th>images</th><th>objects</th></tr>\n", set->n, labeled, objects, ncls,
 		  known - decodable, ix->nerrors);
 	for (size_t c = 0; c < ncls; c++) {
-		sb_printf(&csv, "<tr><td>");
-		sb_html(&csv, folio_index_str(ix, ix->classes[c]));
-		sb_printf(&csv, "</td><td>%zu</td><td>%zu</td></tr>\n", img[c], obj[c]);
+		folio_buf_printf(&csv, "<tr><td>");
+		folio_buf_html(&csv, folio_index_str(ix, ix->classes[c]));
+		folio_buf_printf(&csv, "</td><td>%zu</td><td>%zu</td></tr>\n", img[c], obj[c]);
 	}
-	sb_printf(&csv, "</table>\n<img src=\"classes.png\" alt=\"objects per class\">\n"
+	folio_buf_printf(&csv, "</table>\n<img src=\"classes.png\" alt=\"objects per class\">\n"
 		  "<h2>Images</h2>\n<img src=\"sizes.png\" alt=\"image widths\">\n"
 		  "<img src=\"brightness.png\" alt=\"brightness\">\n<h2>A sample</h2>\n"
 		  "<img src=\"mosaic.jpg\" alt=\"contact sheet\">\n<p>Tables: "

@@ -60,12 +60,13 @@ int folio_features_compute_buf(folio_features *out, const void *buf, size_t len,
 			       int pixels);
 
 /*
- * Features of a stored object, cached by object id under cache_dir (NULL:
- * no cache). A cache file made without pixels is recomputed when pixels
+ * Features of a stored object, cached by object id in features_dir (NULL:
+ * no cache; the repository's is folio_cache_path(FOLIO_CACHE_FEATURES)), as
+ * <2 hex>/<62 hex>. A cache file made without pixels is recomputed when pixels
  * are asked for; a corrupt, short or old-version one is recomputed.
  */
 int folio_features_of(folio_features *out, folio_store *store,
-		      const folio_oid *oid, const char *cache_dir, int pixels);
+		      const folio_oid *oid, const char *features_dir, int pixels);
 
 /*
  * folio_features_of() for n objects with a pool of threads (<= 0: one per
@@ -74,7 +75,7 @@ int folio_features_of(folio_features *out, folio_store *store,
  * failure's code and message are returned.
  */
 int folio_features_many(folio_features *out, folio_store *store,
-			const folio_oid *oids, size_t n, const char *cache_dir,
+			const folio_oid *oids, size_t n, const char *features_dir,
 			int pixels, int threads,
 			void (*progress)(size_t done, void *), void *payload);
 

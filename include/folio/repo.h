@@ -17,6 +17,7 @@
 
 #include "folio/store.h"
 #include "folio/tree.h"
+#include "folio/util.h"
 #include "folio/version.h"
 
 #define FOLIO_FORMAT 1
@@ -121,6 +122,27 @@ int folio_path_is_image(const char *path);
  * the object store (payload is the folio_repo). */
 int folio_repo_content_cb(void **out, size_t *len, const folio_entry *e,
 			  void *payload);
+
+/*
+ * REPO/cache/: derived data, one folder per kind (docs/storage.md has each
+ * format). Deleting any of it loses nothing.
+ */
+typedef enum folio_cache_kind {
+	FOLIO_CACHE_ROOT,        /* REPO/cache itself */
+	FOLIO_CACHE_FEATURES,    /* features/<2 hex>/<62 hex>: image features per object */
+	FOLIO_CACHE_INDEX,       /* index/<tree key>.idx, LAST: sample tables */
+	FOLIO_CACHE_VIEWS,       /* views/<key>.tree: file lists of computed view outputs */
+	FOLIO_CACHE_OBJECTS,     /* objects/: a store of generated output files */
+	FOLIO_CACHE_RAW,         /* raw/<oid>: decompressed objects the daemon serves */
+	FOLIO_CACHE_LOG,         /* foliofs.log: the daemon's log (a file) */
+} folio_cache_kind;
+
+/* The path of kind's folder (name NULL) or of name inside it; FOLIO_EINVAL
+ * when it does not fit in size. */
+int folio_cache_path(char *out, size_t size, const char *repo_path, folio_cache_kind kind,
+		     const char *name);
+/* Makes REPO/cache and kind's folder if they are absent. */
+int folio_cache_mkdir(const char *repo_path, folio_cache_kind kind);
 
 /* Whether one line of /proc/self/mountinfo is a folio mount (type
  * fuse.foliofs, source "folio:REPO") on exactly the path mnt; if so and

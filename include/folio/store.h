@@ -25,6 +25,7 @@
 #include <sys/types.h>
 
 #include "folio/oid.h"
+#include "folio/util.h"
 
 typedef struct folio_store folio_store;
 
@@ -37,7 +38,7 @@ typedef struct folio_object_info {
 	folio_object_form form;
 	uint64_t size;        /* raw (uncompressed) size in bytes */
 	uint64_t stored_size; /* bytes the object's file takes */
-	char path[4096];      /* the object's file */
+	char path[FOLIO_PATH_MAX]; /* the object's file */
 } folio_object_info;
 
 /* Opens the store in dir (REPO/objects), creating it if create is set. */

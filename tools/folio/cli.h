@@ -13,6 +13,7 @@
 #include "folio/diff.h"
 #include "folio/error.h"
 #include "folio/repo.h"
+#include "folio/util.h"
 
 /* Exit codes (documented in docs/cli.md and `folio --help`). */
 enum {

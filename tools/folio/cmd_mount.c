@@ -160,7 +160,7 @@ const char *const usage_umount =
  * REPO/mount.lock while it runs. */
 static void wait_daemon(const char *repo)
 {
-	char p[4300];
+	char p[FOLIO_PATH_BUF];
 	snprintf(p, sizeof p, "%s/mount.lock", repo);
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -204,7 +204,7 @@ static char *mount_path(const char *arg, char out[PATH_MAX])
 /* Whether a daemon still holds REPO/mount.lock. */
 static int daemon_alive(const char *repo)
 {
-	char p[4300];
+	char p[FOLIO_PATH_BUF];
 	snprintf(p, sizeof p, "%s/mount.lock", repo);
 	int fd = open(p, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -277,7 +277,7 @@ int cmd_umount(cli *c)
 		return cli_fail(rc);
 	}
 	free(pos);
-	char repo[4200];
+	char repo[FOLIO_PATH_MAX];
 	if (folio_mount_find(repo, sizeof repo, mnt) <= 0) {
 		rc = folio_error_set(FOLIO_ENOTFOUND, "%s is not a folio mount", mnt);
 		return cli_fail(rc);

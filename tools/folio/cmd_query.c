@@ -190,7 +190,7 @@ int cmd_query(cli *c)
 		if (!count) {
 			cJSON *arr = cJSON_AddArrayToObject(o, "samples");
 			for (size_t i = 0; i < set.n; i++) {
-				char name[4200];
+				char name[FOLIO_PATH_BUF];
 				if (folio_set_name(name, sizeof name, ix, &set, i) < 0)
 					continue;
 				cJSON_AddItemToArray(arr, sample_json(ix, &ix->samples[set.v[i]], name));

@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "folio/repo.h"
+#include "folio/util.h"
 
 #include "../../fs/fs.h"
 #include "../../fs/passthrough.h"
@@ -361,9 +362,11 @@ int main(int argc, char **argv)
 		close(p[0]);
 		ready_fd = p[1];
 		setsid();
-		char logp[PATH_MAX + 32];
-		snprintf(logp, sizeof logp, "%s/cache/foliofs.log", repo);
-		int lfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+		char logp[FOLIO_PATH_BUF];
+		int lfd = -1;
+		if (folio_cache_mkdir(repo, FOLIO_CACHE_LOG) == 0 &&
+		    folio_cache_path(logp, sizeof logp, repo, FOLIO_CACHE_LOG, NULL) == 0)
+			lfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		int nfd = open("/dev/null", O_RDWR);
 		if (nfd >= 0) {
 			dup2(nfd, 0);
@@ -401,7 +404,6 @@ int main(int argc, char **argv)
 	pthread_mutex_init(&f.refs_lock, NULL);
 	for (int i = 0; i < 64; i++)
 		pthread_mutex_init(&f.nodes_lock[i], NULL);
-	snprintf(f.cache_dir, sizeof f.cache_dir, "%s/cache/raw", repo);
 
 	/* Block the shutdown signals in every thread; main waits for them. */
 	sigset_t sigs;
@@ -430,13 +432,11 @@ int main(int argc, char **argv)
 	}
 	folio_repo_unlock(f.repo);
 	unsetenv("FOLIO_LOCK_TIMEOUT");
-	if (mkdir(f.cache_dir, 0755) < 0 && errno != EEXIST) {
-		report("foliofs: cannot create %s: %s", f.cache_dir, fs_errstr(errno));
-		goto out;
-	}
-	char gen[4300];
-	snprintf(gen, sizeof gen, "%s/cache/objects", repo);
-	if (folio_store_open(&f.gen, gen, 1) < 0) {
+	char gen[FOLIO_PATH_BUF];
+	if (folio_cache_mkdir(repo, FOLIO_CACHE_RAW) < 0 ||
+	    folio_cache_path(f.cache_dir, sizeof f.cache_dir, repo, FOLIO_CACHE_RAW, NULL) < 0 ||
+	    folio_cache_path(gen, sizeof gen, repo, FOLIO_CACHE_OBJECTS, NULL) < 0 ||
+	    folio_store_open(&f.gen, gen, 1) < 0) {
 		report("foliofs: %s", folio_error_last());
 		goto out;
 	}

@@ -362,7 +362,7 @@ static void cache_file(char *out, size_t size, const folio_oid *oid)
 {
 	char hex[FOLIO_OID_HEXSZ + 1];
 	folio_oid_tohex(hex, oid);
-	snprintf(out, size, "%s/features/%.2s/%s", cachedir, hex, hex + 2);
+	snprintf(out, size, "%s/%.2s/%s", cachedir, hex, hex + 2);
 }
 
 Test(analysis, cache_hit_and_corrupt_cache)

@@ -79,9 +79,11 @@ typedef struct node {
 	uint32_t mode;
 	int64_t mtime;            /* seconds: commit time of the first version seen */
 	/* N_REFLINK, N_REFDIR: kind ('b', 't', 'l', 'p') and name;
-	 * N_VMENU: menu kind (views.c) and its argument, with v */
+	 * N_VMENU: the view (NULL: the "@" menu) and its arguments so far,
+	 * joined by '/', with v the folder it is in */
 	char kind;
 	char *name;
+	const struct folio_view *view;
 	/* N_VFILE: cached open object file, -1 until opened (fd_lock) */
 	int fd;
 	int backing_id;           /* passthrough registration, 0 if none */
@@ -124,6 +126,7 @@ typedef struct version {
 	int vkind;                 /* VK_* */
 	int stage;                 /* a VK_COMMIT made from the stage (.stage) */
 	int ordered;               /* VK_SET: ranked (its names carry the rank) */
+	int single;                /* VK_OUTPUT: a one-file output (tree.v[0]) */
 	struct version *base;      /* the commit a view is of (NULL for a commit) */
 	char *pipeline;            /* canonical pipeline text from the commit root */
 	uint32_t *rows;            /* VK_SET, VK_PREVIEW: index row of each tree entry */
@@ -131,6 +134,8 @@ typedef struct version {
 	int ix_err;                /* commit: -errno of a failed build, 0 */
 	pthread_mutex_t prev_lock; /* VK_PREVIEW: guards prev */
 	struct prevent *prev;      /* VK_PREVIEW: rendered entries, one per tree entry */
+	const struct folio_view *oview; /* VK_PREVIEW: the view that renders them */
+	char *oargs;               /* VK_PREVIEW: its arguments, joined by '/' */
 } version;
 
 typedef struct refent {
@@ -235,13 +240,9 @@ void fs_version_free(version *v);
 /* views.c: the @-namespace of a version folder. */
 /* Child `name` (starting with '@') of a view root or of a menu. */
 node *fs_view_child(fs *f, node *p, const char *name, int *err);
-/* Entries of a menu folder: names and whether each is a folder. */
-typedef struct fs_dirent {
-	char *name;
-	int is_dir;
-} fs_dirent;
-int fs_view_list(fs *f, node *p, fs_dirent **out, size_t *n);
-void fs_dirents_free(fs_dirent *d, size_t n);
+/* Entries of a menu folder (names, whether each is a folder); -errno. */
+struct folio_view_menu;
+int fs_view_list(fs *f, node *p, struct folio_view_menu *out);
 /* The stage as a version folder (MNT/.stage, hidden), for HEAD's views. */
 node *fs_stage_root(fs *f, int *err);
 /* A file of a preview folder (rendered on first lookup). */

@@ -210,19 +210,6 @@ static void rename_node(head *h, hnode *n, const char *path)
 /* ---- the view ---- */
 
 
-static size_t lower_bound(const folio_tree *t, const char *s)
-{
-	size_t lo = 0, hi = t->n;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(t->v[mid].path, s) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static int edir_index(const head *h, const char *path)
 {
 	for (size_t i = 0; i < h->nedirs; i++)
@@ -242,7 +229,7 @@ static int is_dir(const head *h, const char *path)
 		if (folio_path_under(h->edirs[i], path))
 			return 1;
 	snprintf(pre, sizeof pre, "%s/", path);
-	size_t i = lower_bound(&h->view, pre);
+	size_t i = folio_tree_lower_bound(&h->view, pre);
 	return i < h->view.n && folio_path_under(h->view.v[i].path, path);
 }
 
@@ -963,7 +950,7 @@ static int dir_empty(head *h, const char *path)
 {
 	char pre[FOLIO_PATH_BUF];
 	snprintf(pre, sizeof pre, "%s/", path);
-	size_t i = lower_bound(&h->view, pre);
+	size_t i = folio_tree_lower_bound(&h->view, pre);
 	if (i < h->view.n && folio_path_under(h->view.v[i].path, path))
 		return 0;
 	for (size_t k = 0; k < h->nedirs; k++)
@@ -1236,7 +1223,7 @@ static void h_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	size_t pl = strlen(p->path);
 	char pre[FOLIO_PATH_BUF];
 	snprintf(pre, sizeof pre, "%s/", p->path);
-	size_t start = pl ? lower_bound(&h->view, pre) : 0;
+	size_t start = pl ? folio_tree_lower_bound(&h->view, pre) : 0;
 	/* files and folders with files; names of one level, deduplicated
 	 * (paths under one folder are contiguous but interleave with
 	 * same-prefix names, so hdir_add checks all names: fine for HEAD) */

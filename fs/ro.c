@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "folio/views.h"
 #include "fs.h"
 #include "uring.h"
 #include "passthrough.h"
@@ -484,17 +485,17 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 		break;
 	}
 	case N_VMENU: {
-		fs_dirent *d = NULL;
-		size_t nd = 0;
-		int rc = fs_view_list(f, p, &d, &nd);
+		folio_view_menu m;
+		int rc = fs_view_list(f, p, &m);
 		if (rc < 0) {
 			free(l.buf);
 			fuse_reply_err(req, -rc);
 			return;
 		}
-		for (size_t i = (size_t)off; i < nd && !l.full; i++)
-			emit_lazy(&l, d[i].name, d[i].is_dir, fs_hash(d[i].name, strlen(d[i].name), p->ino));
-		fs_dirents_free(d, nd);
+		for (size_t i = (size_t)off; i < m.n && !l.full; i++)
+			emit_lazy(&l, m.v[i].name, m.v[i].is_dir,
+				  fs_hash(m.v[i].name, strlen(m.v[i].name), p->ino));
+		folio_view_menu_clear(&m);
 		break;
 	}
 	default:

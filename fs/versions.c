@@ -157,6 +157,7 @@ void fs_version_free(version *v)
 	free(v->pipeline);
 	free(v->rows);
 	free(v->prev);
+	free(v->oargs);
 	folio_index_free(v->ix);
 	if (v->vkind == VK_PREVIEW)
 		pthread_mutex_destroy(&v->prev_lock);

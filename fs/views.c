@@ -1,30 +1,34 @@
 /*
- * views.c — the @-namespace of a version folder: pipelines as paths.
+ * views.c — the @-namespace of a version folder: core/views' registry as
+ * folders.
  *
- * DESIGN. A view is itself a version folder. Looking up
- * commits/<id>/@where/class=car builds (once) a *view version*: a tree
- * whose entries are the selected images under their own relative paths
- * (or "<rank>_<name>" when ranked), with the original object ids. It gets
- * the same per-folder index as a commit (versions.c), so its files are the
- * very same nodes (inode = content) and read at the same speed, and a
- * view of a view chains from it. Output folders (@stats, @export/<fmt>)
- * are view versions too, whose generated files live in a second store,
- * REPO/cache/objects, keyed by content; @preview mirrors a set and renders
- * each file on its first lookup.
+ * DESIGN. This file knows no view by name. A lookup of "@x" in a version
+ * folder finds x in the registry (folio_view_find); each further name is
+ * an argument, checked by the view's accept(), until the view says it has
+ * what it needs. Folders on the way are menu nodes (N_VMENU: the view and
+ * its arguments so far), listed by the view's list() and computing
+ * nothing else, so `ls -l <version>/@` is cheap. Then:
  *
- * Folders that only name a stage (@where, @by, @by/class, ...) are menu
- * nodes (N_VMENU): their children are computed from the name looked up.
- * Listings of menus never compute a view: their entries carry no
- * attributes (inode 0 in readdirplus), so `ls -l <version>/@` is cheap.
+ *   a stage  gives a *view version*: a tree of the selected images under
+ *            their set names (their paths, or rank names when ranked), with
+ *            the original object ids, indexed like a commit (versions.c).
+ *            Its files are the very same nodes (inode = content) and read
+ *            at the same speed, and a view of a view chains from it.
+ *   an output gives an output version from core's file list
+ *            (folio_view_output): originals under new names and generated
+ *            files of the second store, REPO/cache/objects; a one-file
+ *            output (@export/files.txt) is that file's node. A lazy output
+ *            (@preview) renders a file on its first lookup.
  *
  * Every view is identified by a hash of its commit and canonical pipeline
  * text, so equal pipelines spelled differently share one folder, and the
  * same view has the same inode numbers after a remount. View versions
  * live as long as the daemon (their nodes may be referenced by the
- * kernel); the sample table of a commit is built on the first view of it
- * (index_lock; others wait), from REPO/cache/index when cached.
+ * kernel); the sample table of a commit is built on the first view that
+ * needs it (index_lock; others wait), from REPO/cache/index when cached.
  *
- * Locks: index_lock while a sample table is built; versions_lock inside
+ * Locks: index_lock while a sample table is built; git_lock around the
+ * libgit2 handle (core takes it through the context); versions_lock inside
  * fs_version_publish; a preview's prev_lock around its rendered-entry
  * table. None is held across a reply.
  */
@@ -32,21 +36,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <cJSON.h>
-
-#include "folio/export.h"
 #include "folio/index.h"
-#include "folio/render.h"
 #include "folio/views.h"
 #include "fs.h"
 
-#define SLICE_DIR ".folio/slices/"
-
-/* A rendered preview entry. */
+/* A rendered entry of a lazy output. */
 typedef struct prevent {
 	int state;               /* 0 not yet, 1 done, -errno failed */
 	folio_oid oid;
@@ -58,7 +54,13 @@ static version *base_of(version *v)
 	return v->vkind == VK_COMMIT ? v : v->base;
 }
 
-/* ---- the sample table of a commit -------------------------------------- */
+/* ---- the context core's views run in ----------------------------------- */
+
+typedef struct vctx {
+	folio_view_ctx c;        /* first: core hands it back to the callbacks */
+	fs *f;
+	version *b;              /* the commit (or the stage) */
+} vctx;
 
 static int table_of(fs *f, version *b, folio_index **out)
 {
@@ -81,27 +83,42 @@ static int table_of(fs *f, version *b, folio_index **out)
 	return err;
 }
 
-typedef struct slicectx {
-	fs *f;
-	version *b;
-} slicectx;
-
-static int slice_cb(char **out, size_t *len, const char *name, void *payload)
+static int ctx_index(const folio_index **out, folio_view_ctx *c)
 {
-	slicectx *c = payload;
-	char path[512];
-	void *buf = NULL;
-
-	snprintf(path, sizeof path, SLICE_DIR "%s.json", name);
-	const folio_entry *e = folio_tree_find(&c->b->tree, path);
-	if (!e)
-		return folio_error_set(FOLIO_ENOTFOUND, "@slices/%s: no such slice (no %s)", name,
-				       path);
-	int rc = folio_store_read_all(&buf, len, c->f->repo->store, &e->oid, (size_t)1 << 20);
-	if (rc < 0)
-		return rc;
-	*out = buf;
+	vctx *x = (vctx *)c;
+	folio_index *ix = NULL;
+	int err = table_of(x->f, x->b, &ix);
+	if (err < 0)
+		return folio_error_set(FOLIO_EIO, "the sample table of %.12s could not be built "
+				       "(see the daemon log)", x->b->id);
+	*out = ix;
 	return 0;
+}
+
+static void ctx_init(vctx *x, fs *f, version *v)
+{
+	version *b = base_of(v);
+	memset(x, 0, sizeof *x);
+	x->f = f;
+	x->b = b;
+	x->c.repo = f->repo;
+	x->c.git_lock = &f->git_lock;
+	x->c.gen = f->gen;
+	x->c.repo_path = f->repo_path;
+	x->c.tree = &b->tree;
+	x->c.version = b->stage ? "" : b->id;
+	x->c.ix = b->ix;
+	x->c.index = ctx_index;
+}
+
+/* errno for a failure of core's views, logged with its message (a bad
+ * expression's column is only there: ls can only say EINVAL). */
+static int view_errno(version *v, const char *what, int rc)
+{
+	version *b = base_of(v);
+	fs_log("view %.12s/%s%s%s: %s", b->id, v->pipeline ? v->pipeline : "",
+	       v->pipeline && *v->pipeline ? "/" : "", what, folio_error_last());
+	return rc == FOLIO_ENOTFOUND ? -ENOENT : rc == FOLIO_EINVAL ? -EINVAL : -fs_errno(rc);
 }
 
 /* ---- view versions ----------------------------------------------------- */
@@ -145,6 +162,7 @@ static version *view_new(version *b, int kind, const char *what, const char *pip
 	return v;
 }
 
+/* "a" + "/" + "b", or the one that is not empty. */
 static char *join_pipeline(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -156,6 +174,18 @@ static char *join_pipeline(const char *a, const char *b)
 	if (la && lb)
 		s[n++] = '/';
 	memcpy(s + n, b, lb + 1);
+	return s;
+}
+
+/* The view name and its arguments as a path: "@export/yolo". */
+static char *view_path(const folio_view *view, const char *const *args, size_t nargs)
+{
+	char *s = strdup(view->name);
+	for (size_t i = 0; s && i < nargs; i++) {
+		char *t = join_pipeline(s, args[i]);
+		free(s);
+		s = t;
+	}
 	return s;
 }
 
@@ -226,24 +256,30 @@ static int set_of(folio_set *out, version *v, const folio_index *ix)
 	return 0;
 }
 
-/* The view version for stage segs applied to folder v. */
-static int stage_view(version **out, fs *f, version *v, const char *const *segs, size_t nsegs)
+/* The view version for stage view with args applied to folder v. */
+static int stage_view(version **out, fs *f, version *v, const folio_view *view,
+		      const char *const *args, size_t nargs)
 {
 	version *b = base_of(v), *nv = NULL;
 	folio_index *ix;
 	folio_set in = { 0 }, set = { 0 };
 	char *canon = NULL, *pipe = NULL;
+	const char *segs[FOLIO_PIPELINE_MAX_STAGES];
+	vctx x;
 	int rc;
 
+	if (nargs + 1 > sizeof segs / sizeof segs[0])
+		return -EINVAL;
 	if ((rc = table_of(f, b, &ix)) < 0)
 		return rc;
 	if ((rc = set_of(&in, v, ix)) < 0)
 		return rc;
-	slicectx sc = { f, b };
-	if ((rc = folio_pipeline_step(&set, &canon, ix, &in, segs, nsegs, slice_cb, &sc)) < 0) {
-		fs_log("view %.12s/%s%s%s/%s: %s", b->id, v->pipeline ? v->pipeline : "",
-		       v->pipeline && *v->pipeline ? "/" : "", segs[0], segs[1], folio_error_last());
-		rc = rc == FOLIO_ENOTFOUND ? -ENOENT : rc == FOLIO_ENOMEM ? -ENOMEM : -EINVAL;
+	ctx_init(&x, f, v);
+	segs[0] = view->name;
+	for (size_t i = 0; i < nargs; i++)
+		segs[i + 1] = args[i];
+	if ((rc = folio_pipeline_step(&set, &canon, &x.c, &in, segs, nargs + 1)) < 0) {
+		rc = view_errno(v, view->name, rc);
 		goto done;
 	}
 	if (!(pipe = join_pipeline(v->pipeline ? v->pipeline : "", canon))) {
@@ -273,470 +309,97 @@ done:
 	return rc;
 }
 
-/* ---- generated outputs ------------------------------------------------- */
-
-typedef struct outb {
-	version *v;
-	fs *f;
-	int err;
-} outb;
-
-/* Adds a generated file to an output tree (its bytes go to the gen store). */
-static void out_bytes(outb *o, const char *name, const void *buf, size_t len)
-{
-	folio_entry e;
-
-	if (o->err)
-		return;
-	memset(&e, 0, sizeof e);
-	e.path = (char *)name;
-	e.kind = FOLIO_ENTRY_LFS;
-	e.mode = FOLIO_MODE_FILE;
-	e.size = len;
-	int rc = folio_store_put_buf(&e.oid, o->f->gen, buf, len);
-	if (rc < 0) {
-		fs_log("view output %s: %s", name, folio_error_last());
-		o->err = -fs_errno(rc);
-		return;
-	}
-	if (folio_tree_push(&o->v->tree, &e) < 0)
-		o->err = -ENOMEM;
-}
-
-/* Adds an original file of the commit under a new name. */
-static void out_entry(outb *o, const char *name, const folio_entry *src)
-{
-	if (o->err)
-		return;
-	folio_entry e = *src;
-	e.path = (char *)name;
-	if (folio_tree_push(&o->v->tree, &e) < 0)
-		o->err = -ENOMEM;
-}
-
-static void out_text(outb *o, const char *name, char *text, size_t len, int rc)
-{
-	if (rc < 0) {
-		fs_log("view output %s: %s", name, folio_error_last());
-		if (!o->err)
-			o->err = -fs_errno(rc);
-		return;
-	}
-	out_bytes(o, name, text, len);
-	free(text);
-}
-
-/* Export items for a set, with annotations converted from the table. */
-typedef struct items {
-	folio_export_item *v;
-	folio_annotation *ann;
-	char (*hex)[FOLIO_OID_HEXSZ + 1];
-	size_t n;
-} items;
-
-static void items_free(items *it)
-{
-	for (size_t i = 0; i < it->n; i++)
-		folio_index_annotation_clear(&it->ann[i]);
-	free(it->v);
-	free(it->ann);
-	free(it->hex);
-}
-
-static int items_make(items *it, const folio_index *ix, const folio_set *set)
-{
-	size_t n = set->n ? set->n : 1;
-	it->n = 0;
-	it->v = calloc(n, sizeof *it->v);
-	it->ann = calloc(n, sizeof *it->ann);
-	it->hex = calloc(n, sizeof *it->hex);
-	if (!it->v || !it->ann || !it->hex)
-		return -ENOMEM;
-	for (size_t i = 0; i < set->n; i++) {
-		const folio_sample *s = &ix->samples[set->v[i]];
-		folio_export_item *x = &it->v[i];
-		folio_oid_tohex(it->hex[i], &s->oid);
-		x->path = folio_index_path(ix, s);
-		x->sha256 = it->hex[i];
-		x->size = s->size;
-		x->width = s->f.known ? s->f.width : 0;
-		x->height = s->f.known ? s->f.height : 0;
-		x->depth = s->f.known ? s->f.bands : 0;
-		if (s->gt != FOLIO_NONE) {
-			if (folio_index_annotation(&it->ann[i], ix, s->gt, s) < 0)
-				return -ENOMEM;
-			x->gt = &it->ann[i];
-		}
-		it->n = i + 1;
-	}
-	return 0;
-}
-
-static char **class_names(const folio_index *ix)
-{
-	char **c = calloc(ix->nclasses + 1, sizeof *c);
-	if (!c)
-		return NULL;
-	for (size_t i = 0; i < ix->nclasses; i++)
-		c[i] = (char *)folio_index_str(ix, ix->classes[i]);
-	return c;
-}
-
-/* "a/b/c.jpg" with a new extension: "a/b/c.txt". */
-static void swap_ext(char *out, size_t size, const char *prefix, const char *path, const char *ext)
-{
-	const char *slash = strrchr(path, '/');
-	const char *dot = strrchr(path, '.');
-	size_t keep = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
-	snprintf(out, size, "%s%.*s%s", prefix, (int)keep, path, ext);
-}
-
+/* The folder a set of v is read at, for files.txt. */
 static void mount_prefix(char *out, size_t size, fs *f, version *v)
 {
 	version *b = base_of(v);
+	const char *pl = v->pipeline ? v->pipeline : "";
 	if (b->stage)
-		snprintf(out, size, "%s/.stage%s%s", f->mountpoint,
-			 v->pipeline && *v->pipeline ? "/" : "", v->pipeline ? v->pipeline : "");
+		snprintf(out, size, "%s/.stage%s%s", f->mountpoint, *pl ? "/" : "", pl);
 	else
-		snprintf(out, size, "%s/commits/%s%s%s", f->mountpoint, b->id,
-		 v->pipeline && *v->pipeline ? "/" : "", v->pipeline ? v->pipeline : "");
+		snprintf(out, size, "%s/commits/%s%s%s", f->mountpoint, b->id, *pl ? "/" : "", pl);
 }
 
-static void gen_export(outb *o, version *v, const char *fmt, const folio_index *ix,
-		       const folio_set *set)
-{
-	version *b = base_of(v);
-	items it = { 0 };
-	char **cls = class_names(ix);
-	char name[FOLIO_PATH_BUF];
-	size_t skipped = 0;
-	char *text = NULL;
-	size_t len = 0;
-
-	if (!cls || items_make(&it, ix, set) < 0) {
-		o->err = -ENOMEM;
-		goto done;
-	}
-	if (!strcmp(fmt, "coco")) {
-		int rc = folio_export_coco(&text, &len, &skipped, it.v, it.n, cls, ix->nclasses);
-		out_text(o, "annotations.json", text, len, rc);
-		for (size_t i = 0; i < it.n; i++) {
-			const folio_entry *e = folio_tree_find(&b->tree, it.v[i].path);
-			snprintf(name, sizeof name, "images/%s", it.v[i].path);
-			if (e)
-				out_entry(o, name, e);
-		}
-	} else if (!strcmp(fmt, "yolo")) {
-		int rc = folio_export_yolo_yaml(&text, &len, cls, ix->nclasses);
-		out_text(o, "data.yaml", text, len, rc);
-		for (size_t i = 0; i < it.n && !o->err; i++) {
-			const folio_entry *e = folio_tree_find(&b->tree, it.v[i].path);
-			snprintf(name, sizeof name, "images/%s", it.v[i].path);
-			if (e)
-				out_entry(o, name, e);
-			rc = folio_export_yolo_label(&text, &len, &skipped, &it.v[i], cls,
-						     ix->nclasses);
-			swap_ext(name, sizeof name, "labels/", it.v[i].path, ".txt");
-			out_text(o, name, text, len, rc);
-		}
-	} else if (!strcmp(fmt, "voc")) {
-		for (size_t i = 0; i < it.n && !o->err; i++) {
-			const folio_entry *e = folio_tree_find(&b->tree, it.v[i].path);
-			snprintf(name, sizeof name, "JPEGImages/%s", it.v[i].path);
-			if (e)
-				out_entry(o, name, e);
-			int rc = folio_export_voc(&text, &len, &skipped, &it.v[i]);
-			swap_ext(name, sizeof name, "Annotations/", it.v[i].path, ".xml");
-			out_text(o, name, text, len, rc);
-		}
-	} else {   /* imagefolder: <class>/<path> for each class of the image */
-		for (size_t i = 0; i < set->n && !o->err; i++) {
-			const folio_sample *s = &ix->samples[set->v[i]];
-			const folio_entry *e = folio_tree_find(&b->tree, folio_index_path(ix, s));
-			uint32_t ids[256];
-			size_t nc = e ? folio_index_classes(ids, 256, ix, s->gt) : 0;
-			for (size_t k = 0; k < nc && k < 256; k++) {
-				const char *c = folio_index_str(ix, ids[k]);
-				if (!folio_folder_name_ok(c))
-					continue;
-				snprintf(name, sizeof name, "%s/%s", c, folio_index_path(ix, s));
-				out_entry(o, name, e);
-			}
-		}
-	}
-	if (skipped)
-		FS_LOG(o->f, "export %s of %.12s: %zu boxes skipped", fmt, b->id, skipped);
-done:
-	free(cls);
-	items_free(&it);
-}
-
-static void gen_file(outb *o, version *v, const char *fmt, const folio_index *ix,
-		     const folio_set *set)
-{
-	items it = { 0 };
-	char *text = NULL;
-	size_t len = 0, skipped = 0;
-
-	if (items_make(&it, ix, set) < 0) {
-		o->err = -ENOMEM;
-		items_free(&it);
-		return;
-	}
-	if (!strcmp(fmt, "files.txt")) {
-		char prefix[FOLIO_PATH_BUF];
-		mount_prefix(prefix, sizeof prefix, o->f, v);
-		/* paths through the mount, in the set's order, by their names there */
-		folio_export_item *named_items = calloc(it.n ? it.n : 1, sizeof *named_items);
-		char **names = calloc(it.n ? it.n : 1, sizeof *names);
-		int rc = named_items && names ? 0 : FOLIO_ENOMEM;
-		for (size_t i = 0; i < it.n && !rc; i++) {
-			char nm[FOLIO_PATH_BUF];
-			named_items[i] = it.v[i];
-			if (folio_set_name(nm, sizeof nm, ix, set, i) == 0) {
-				if (!(names[i] = strdup(nm)))
-					rc = FOLIO_ENOMEM;
-				named_items[i].path = names[i];
-			}
-		}
-		if (!rc)
-			rc = folio_export_files(&text, &len, &skipped, prefix, named_items, it.n);
-		else
-			folio_error_set(rc, "files.txt: out of memory");
-		out_text(o, fmt, text, len, rc);
-		for (size_t i = 0; names && i < it.n; i++)
-			free(names[i]);
-		free(named_items);
-		free(names);
-	} else {
-		int rc = folio_export_manifest(&text, &len, it.v, it.n);
-		out_text(o, fmt, text, len, rc);
-	}
-	items_free(&it);
-}
-
-/* Adds core/views' statistics files to an output tree. */
-static int stats_image_path(char *buf, size_t size, const folio_sample *smp, void *payload)
-{
-	fs *f = payload;
-	folio_object_info info;
-
-	if (folio_store_stat(&info, f->repo->store, &smp->oid) < 0 || info.form != FOLIO_OBJECT_RAW)
-		return -1;
-	snprintf(buf, size, "%s", info.path);
-	return 0;
-}
-
-static void gen_stats(outb *o, version *v, const folio_index *ix, const folio_set *set)
-{
-	folio_file *files = NULL;
-	size_t n = 0;
-	int rc = folio_stats_files(&files, &n, ix, set, base_of(v)->id, v->pipeline ? v->pipeline : "",
-				   stats_image_path, o->f);
-	if (rc < 0) {
-		fs_log("statistics of %.12s: %s", base_of(v)->id, folio_error_last());
-		o->err = -fs_errno(rc);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		out_bytes(o, files[i].name, files[i].data, files[i].len);
-	folio_files_free(files, n);
-}
-
-/* ---- output manifests: outputs survive a restart ----------------------- */
-
-/* REPO/cache/views/<hash of (tree key, output, pipeline)>.tree */
-static void manifest_path(char *out, size_t size, fs *f, const folio_index *ix,
-			  const char *what, const char *pipeline)
-{
-	char key[FOLIO_OID_HEXSZ + 1], hex[FOLIO_OID_HEXSZ + 1];
-	folio_hash *h;
-	folio_oid oid;
-
-	memset(&oid, 0, sizeof oid);
-	folio_oid_tohex(key, &ix->key);
-	if (folio_hash_new(&h) == 0) {
-		folio_hash_update(h, key, FOLIO_OID_HEXSZ);
-		folio_hash_update(h, what, strlen(what) + 1);
-		folio_hash_update(h, pipeline, strlen(pipeline));
-		folio_hash_final(&oid, h);
-		folio_hash_free(h);
-	}
-	folio_oid_tohex(hex, &oid);
-	char name[FOLIO_OID_HEXSZ + 8];
-	snprintf(name, sizeof name, "%s.tree", hex);
-	if (folio_cache_path(out, size, f->repo_path, FOLIO_CACHE_VIEWS, name) < 0)
-		out[0] = '\0';
-}
-
-/* Reads a manifest into v's tree; 0 when every object is still stored. */
-static int manifest_load(version *v, fs *f, const char *path)
-{
-	FILE *fp = fopen(path, "re");
-	char line[FOLIO_PATH_BUF];
-	int rc = 0;
-
-	if (!fp)
-		return -1;
-	while (rc == 0 && fgets(line, sizeof line, fp)) {
-		char hex[FOLIO_OID_HEXSZ + 1];
-		unsigned long long size;
-		unsigned mode, kind;
-		int off = 0;
-		folio_entry e;
-		size_t n = strlen(line);
-		if (!n || line[n - 1] != '\n' ||
-		    sscanf(line, "%64s %llu %o %u %n", hex, &size, &mode, &kind, &off) != 4 || !off) {
-			rc = -1;
-			break;
-		}
-		line[n - 1] = 0;
-		memset(&e, 0, sizeof e);
-		e.path = line + off;
-		e.size = size;
-		e.mode = mode;
-		e.kind = (folio_entry_kind)kind;
-		if (folio_oid_fromhex(&e.oid, hex) < 0 || folio_path_validate(e.path) < 0 ||
-		    (!folio_store_exists(f->repo->store, &e.oid) && !folio_store_exists(f->gen, &e.oid)) ||
-		    folio_tree_push(&v->tree, &e) < 0)
-			rc = -1;
-	}
-	fclose(fp);
-	if (rc < 0) {
-		folio_tree_clear(&v->tree);
-		folio_tree_init(&v->tree);
-	}
-	return rc;
-}
-
-/* Best effort: a manifest not written only costs a regeneration. */
-static void manifest_save(const version *v, fs *f, const char *path)
-{
-	char tmp[FOLIO_PATH_SUFFIXED];
-	if (!*path || folio_cache_mkdir(f->repo_path, FOLIO_CACHE_VIEWS) < 0 ||
-	    folio_path_format(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-		return;
-	FILE *fp = fopen(tmp, "we");
-	if (!fp)
-		return;
-	for (size_t i = 0; i < v->tree.n; i++) {
-		char hex[FOLIO_OID_HEXSZ + 1];
-		const folio_entry *e = &v->tree.v[i];
-		folio_oid_tohex(hex, &e->oid);
-		fprintf(fp, "%s %llu %o %u %s\n", hex, (unsigned long long)e->size, e->mode,
-			(unsigned)e->kind, e->path);
-	}
-	if (fclose(fp) != 0 || rename(tmp, path) < 0)
-		unlink(tmp);
-}
-
-/* An output folder of v: "stats", or an export format. */
-static int output_view(version **out, fs *f, version *v, const char *what)
+/* The output version of output view with args for folder v; *file gets
+ * its one file when the output is a single file. */
+static int output_view(version **out, const folio_entry **file, fs *f, version *v,
+		       const folio_view *view, const char *const *args, size_t nargs)
 {
 	version *b = base_of(v), *nv = NULL;
 	folio_index *ix;
 	folio_set set = { 0 };
-	char id[FOLIO_COMMIT_HEXSZ + 1];
-	int rc;
+	folio_view_out o = { 0 };
+	char id[FOLIO_COMMIT_HEXSZ + 1], prefix[FOLIO_PATH_BUF];
+	char *what = view_path(view, args, nargs), *oargs = NULL;
+	int lazy = (view->flags & FOLIO_VIEW_LAZY) != 0, rc;
+	vctx x;
 
+	*file = NULL;
+	if (!what)
+		return -ENOMEM;
 	view_id(id, b, what, v->pipeline ? v->pipeline : "");
 	if ((*out = fs_version_find(f, id)))
-		return 0;
+		goto found;
 	if ((rc = table_of(f, b, &ix)) < 0 || (rc = set_of(&set, v, ix)) < 0)
-		return rc;
-	if (!(nv = view_new(b, VK_OUTPUT, what, v->pipeline ? v->pipeline : ""))) {
-		folio_set_clear(&set);
-		return -ENOMEM;
+		goto done;
+	ctx_init(&x, f, v);
+	mount_prefix(prefix, sizeof prefix, f, v);
+	folio_view_input in = { &set, v->pipeline ? v->pipeline : "", prefix };
+	if ((rc = folio_view_output(&o, &x.c, view, &in, args, nargs)) < 0) {
+		rc = view_errno(v, what, rc);
+		goto done;
 	}
-	char mpath[FOLIO_PATH_BUF], mkey[FOLIO_PATH_BUF];
-	/* files.txt names paths through this mount, of this commit */
-	snprintf(mkey, sizeof mkey, "%s%s%s%s%s", what, strcmp(what, "files.txt") ? "" : " ",
-		 strcmp(what, "files.txt") ? "" : b->id, strcmp(what, "files.txt") ? "" : " ",
-		 strcmp(what, "files.txt") ? "" : f->mountpoint);
-	manifest_path(mpath, sizeof mpath, f, ix, mkey, nv->pipeline);
-	if (manifest_load(nv, f, mpath) < 0) {
-		outb o = { nv, f, 0 };
-		if (!strcmp(what, "stats"))
-			gen_stats(&o, v, ix, &set);
-		else if (!strcmp(what, "files.txt") || !strcmp(what, "manifest.csv"))
-			gen_file(&o, v, what, ix, &set);
-		else
-			gen_export(&o, v, what, ix, &set);
-		if (o.err) {
-			folio_set_clear(&set);
-			fs_version_free(nv);
-			return o.err;
+	if (o.skipped)
+		FS_LOG(f, "%s of %.12s/%s: %zu labels could not be written", what, b->id,
+		       v->pipeline ? v->pipeline : "", o.skipped);
+	if (!(nv = view_new(b, lazy ? VK_PREVIEW : VK_OUTPUT, what, v->pipeline ? v->pipeline : ""))) {
+		rc = -ENOMEM;
+		goto done;
+	}
+	nv->tree = o.files;
+	folio_tree_init(&o.files);
+	nv->single = o.single;
+	if (lazy) {
+		oargs = strdup("");
+		for (size_t i = 0; oargs && i < nargs; i++) {
+			char *t = join_pipeline(oargs, args[i]);
+			free(oargs);
+			oargs = t;
 		}
-		folio_tree_sort(&nv->tree);
-		manifest_save(nv, f, mpath);
-	}
-	folio_set_clear(&set);
-	folio_tree_sort(&nv->tree);
-	if ((rc = fs_version_index(nv)) < 0) {
-		fs_version_free(nv);
-		return rc;
-	}
-	*out = fs_version_publish(f, nv);
-	FS_LOG(f, "output %s of %.12s/%s: %zu files", what, b->id, (*out)->pipeline,
-	       (*out)->tree.n);
-	return 0;
-}
-
-static int preview_view(version **out, fs *f, version *v)
-{
-	version *b = base_of(v), *nv = NULL;
-	folio_index *ix;
-	char id[FOLIO_COMMIT_HEXSZ + 1];
-	int rc;
-
-	view_id(id, b, "preview", v->pipeline ? v->pipeline : "");
-	if ((*out = fs_version_find(f, id)))
-		return 0;
-	if ((rc = table_of(f, b, &ix)) < 0)
-		return rc;
-	if (!(nv = view_new(b, VK_PREVIEW, "preview", v->pipeline ? v->pipeline : "")))
-		return -ENOMEM;
-	/* the same names as v; only images (the rows) are previewed */
-	for (size_t i = 0; i < v->tree.n; i++) {
-		long row = v->vkind == VK_COMMIT ? folio_index_find(ix, v->tree.v[i].path) :
-						   (long)v->rows[i];
-		if (row < 0)
-			continue;
-		if (folio_tree_push(&nv->tree, &v->tree.v[i]) < 0)
-			goto nomem;
-	}
-	if (!(nv->rows = malloc((nv->tree.n ? nv->tree.n : 1) * sizeof *nv->rows)) ||
-	    !(nv->prev = calloc(nv->tree.n ? nv->tree.n : 1, sizeof *nv->prev)))
-		goto nomem;
-	for (size_t i = 0; i < nv->tree.n; i++) {
-		long row = folio_index_find(ix, nv->tree.v[i].path);
-		if (v->vkind != VK_COMMIT) {
-			/* names may be rank names: find the row through v */
-			const folio_entry *e = folio_tree_find(&v->tree, nv->tree.v[i].path);
-			row = e ? (long)v->rows[e - v->tree.v] : -1;
+		nv->rows = o.rows;
+		o.rows = NULL;
+		nv->oview = view;
+		nv->oargs = oargs;
+		if (!oargs || !(nv->prev = calloc(nv->tree.n ? nv->tree.n : 1, sizeof *nv->prev))) {
+			rc = -ENOMEM;
+			goto done;
 		}
-		nv->rows[i] = row < 0 ? FOLIO_NONE : (uint32_t)row;
 	}
-	if ((rc = fs_version_index(nv)) < 0) {
-		fs_version_free(nv);
-		return rc;
-	}
+	if ((rc = fs_version_index(nv)) < 0)
+		goto done;
 	*out = fs_version_publish(f, nv);
-	return 0;
-nomem:
+	nv = NULL;
+	FS_LOG(f, "output %s of %.12s/%s: %zu files%s", what, b->id, (*out)->pipeline,
+	       (*out)->tree.n, o.cached ? " (kept from before)" : "");
+found:
+	if ((*out)->single) {
+		if (!(*out)->tree.n) {
+			rc = -ENOENT;
+			goto done;
+		}
+		*file = &(*out)->tree.v[0];
+	}
+	rc = 0;
+done:
 	fs_version_free(nv);
-	return -ENOMEM;
+	folio_view_out_clear(&o);
+	folio_set_clear(&set);
+	free(what);
+	return rc;
 }
 
-static unsigned class_color(const char *name)
-{
-	static const unsigned pal[] = { 0xe6194b, 0x3cb44b, 0x4363d8, 0xf58231, 0x911eb4,
-					0x46f0f0, 0xf032e6, 0xbcf60c, 0x008080, 0x9a6324 };
-	return pal[folio_fnv1a_str(name) % (sizeof pal / sizeof pal[0])];
-}
-
-/* A preview entry's state (0 not rendered, 1 rendered into e, -1 failed
- * with *err set). */
+/* A lazy output entry's state (0 not rendered, 1 rendered into e, -1
+ * failed with *err set). */
 static int prev_get(version *v, const prevent *pe, folio_entry *e, int *err)
 {
 	pthread_mutex_lock(&v->prev_lock);
@@ -751,69 +414,46 @@ static int prev_get(version *v, const prevent *pe, folio_entry *e, int *err)
 	return state;
 }
 
+/* Splits a '/'-joined argument text in place. */
+static size_t split_args(char *text, const char **args, size_t max)
+{
+	size_t n = 0;
+	for (char *p = text; *p && n < max;) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = 0;
+		args[n++] = p;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	return n;
+}
+
 node *fs_preview_node(fs *f, version *v, uint32_t entry, int *err)
 {
 	prevent *pe = &v->prev[entry];
 	folio_entry e = v->tree.v[entry];
-	folio_index *ix = v->base->ix;   /* built before the preview folder */
-	void *out = NULL;
-	size_t len = 0;
 	int state;
 
 	if ((state = prev_get(v, pe, &e, err)) < 0)
 		return NULL;
 	if (state == 0) {
-		uint32_t row = v->rows[entry];
-		const folio_sample *s = row == FOLIO_NONE || !ix ? NULL : &ix->samples[row];
-		folio_object_info info;
-		folio_render_box *boxes = NULL;
-		size_t nb = 0;
-		int rc = 0;
-		char (*labels)[160] = NULL;
+		const char *args[FOLIO_PIPELINE_MAX_STAGES];
+		char *text = strdup(v->oargs ? v->oargs : "");
+		size_t nargs = text ? split_args(text, args, sizeof args / sizeof args[0]) : 0;
+		vctx x;
+		int rc;
 
-		if (!s || (rc = folio_store_stat(&info, f->repo->store, &s->oid)) < 0 ||
-		    info.form != FOLIO_OBJECT_RAW) {
-			rc = rc < 0 ? rc : FOLIO_EIO;
-			goto rendered;
-		}
-		/* ground truth, then predictions with their scores */
-		for (int pred = 0; pred < 2; pred++) {
-			uint32_t ann = pred ? s->pred : s->gt;
-			folio_annotation a;
-			if (ann == FOLIO_NONE || folio_index_annotation(&a, ix, ann, s) < 0)
-				continue;
-			folio_render_box *nbx = realloc(boxes, (nb + a.nobjects + 1) * sizeof *boxes);
-			char (*nl)[160] = realloc(labels, (nb + a.nobjects + 1) * sizeof *labels);
-			if (nbx)
-				boxes = nbx;
-			if (nl)
-				labels = nl;
-			for (size_t k = 0; nbx && nl && k < a.nobjects; k++) {
-				const folio_object *ob = &a.objects[k];
-				if (!ob->has_box || folio_annotation_relative(&a))
-					continue;
-				if (ob->has_score)
-					snprintf(labels[nb], sizeof labels[nb], "%s %.2f", ob->cls, ob->score);
-				else
-					snprintf(labels[nb], sizeof labels[nb], "%s", ob->cls);
-				boxes[nb] = (folio_render_box){ ob->box.x, ob->box.y, ob->box.w, ob->box.h,
-								NULL, class_color(ob->cls) };
-				nb++;
-			}
-			folio_index_annotation_clear(&a);
-		}
-		for (size_t k = 0; k < nb; k++)
-			boxes[k].label = labels[k];
-		rc = folio_render_preview(&out, &len, info.path, folio_index_path(ix, s), boxes, nb);
-		if (rc == 0)
-			rc = folio_store_put_buf(&e.oid, f->gen, out, len);
-		e.size = len;
-rendered:
+		ctx_init(&x, f, v);
+		if (!text)
+			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
+		else
+			rc = v->oview->render(&e, &x.c, v->rows[entry], args, nargs);
 		if (rc < 0)
-			fs_log("preview of %s: %s", v->tree.v[entry].path, folio_error_last());
-		free(out);
-		free(boxes);
-		free(labels);
+			fs_log("%s of %s: %s", v->oview->name, v->tree.v[entry].path,
+			       folio_error_last());
+		free(text);
 		pthread_mutex_lock(&v->prev_lock);
 		if (!pe->state) {   /* first renderer wins */
 			pe->state = rc < 0 ? -fs_errno(rc) : 1;
@@ -878,125 +518,12 @@ node *fs_stage_root(fs *f, int *err)
 	return n;
 }
 
-/* ---- @history ----------------------------------------------------------- */
-
-#define HISTORY_MAX 1000   /* commits walked back from a version */
-
-typedef struct hist {
-	char (*ids)[FOLIO_COMMIT_HEXSZ + 1];
-	int64_t *times;
-	size_t n, cap;
-} hist;
-
-static int hist_cb(const folio_commit_info *ci, void *payload)
-{
-	hist *h = payload;
-	if (h->n == h->cap) {
-		size_t c = h->cap ? h->cap * 2 : 64;
-		void *a = realloc(h->ids, c * sizeof *h->ids), *b;
-		if (!a)
-			return -1;
-		h->ids = a;
-		if (!(b = realloc(h->times, c * sizeof *h->times)))
-			return -1;
-		h->times = b;
-		h->cap = c;
-	}
-	memcpy(h->ids[h->n], ci->id, sizeof h->ids[h->n]);
-	h->times[h->n++] = ci->time;
-	return 0;
-}
-
-/* The folder of every version of file `path` up to commit b: one entry
- * per commit that gave the file new content, named by date and id. */
-static int history_view(version **out, fs *f, version *b, const char *path)
-{
-	char id[FOLIO_COMMIT_HEXSZ + 1];
-	hist h = { 0 };
-	version *nv = NULL;
-	int rc;
-
-	view_id(id, b, "history", path);
-	if ((*out = fs_version_find(f, id)))
-		return 0;
-	pthread_mutex_lock(&f->git_lock);
-	rc = folio_version_log(f->repo->version, b->id, HISTORY_MAX, hist_cb, &h);
-	pthread_mutex_unlock(&f->git_lock);
-	if (rc < 0) {
-		fs_log("history of %s: %s", path, folio_error_last());
-		rc = -fs_errno(rc);
-		goto done;
-	}
-	if (!(nv = view_new(b, VK_OUTPUT, "history", path))) {
-		rc = -ENOMEM;
-		goto done;
-	}
-	/* oldest first: keep a commit when the content differs from the
-	 * last one kept (or the file came back) */
-	const folio_entry *last = NULL;
-	for (size_t i = h.n; i-- > 0;) {
-		version *cv;
-		if ((rc = fs_version_get(&cv, f, h.ids[i])) < 0)
-			goto done;
-		const folio_entry *e = folio_tree_find(&cv->tree, path);
-		if (e && (!last || folio_oid_cmp(&last->oid, &e->oid) || last->mode != e->mode)) {
-			char name[128];
-			struct tm tm;
-			time_t t = (time_t)h.times[i];
-			const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-			gmtime_r(&t, &tm);
-			size_t k = strftime(name, sizeof name, "%Y-%m-%dT%H%M%SZ", &tm);
-			snprintf(name + k, sizeof name - k, "-%.12s%s", h.ids[i],
-				 dot && (!slash || dot > slash) && strlen(dot) < 16 ? dot : "");
-			folio_entry c = *e;
-			c.path = name;
-			if (folio_tree_push(&nv->tree, &c) < 0) {
-				rc = -ENOMEM;
-				goto done;
-			}
-		}
-		last = e;
-	}
-	folio_tree_sort(&nv->tree);
-	if ((rc = fs_version_index(nv)) < 0)
-		goto done;
-	*out = fs_version_publish(f, nv);
-	nv = NULL;
-done:
-	fs_version_free(nv);
-	free(h.ids);
-	free(h.times);
-	return rc;
-}
-
 /* ---- menus ------------------------------------------------------------- */
 
-/* Menu kinds (node->kind of N_VMENU). */
-enum {
-	M_AT = '@', M_WHERE = 'w', M_BY = 'b', M_BYFIELD = 'f', M_SLICES = 's',
-	M_SAMPLE = 'n', M_SORT = 'o', M_LIMIT = 'l', M_BALANCE = 'a', M_EXPORT = 'e',
-	M_HISTORY = 'h',         /* name: a folder path of the commit ("" = root) */
-};
-
-static const struct {
-	const char *name;
-	char menu;               /* 0: not a menu */
-} at_names[] = {
-	{ "@balance", M_BALANCE }, { "@by", M_BY }, { "@export", M_EXPORT }, { "@history", M_HISTORY },
-	{ "@limit", M_LIMIT }, { "@preview", 0 }, { "@sample", M_SAMPLE },
-	{ "@slices", M_SLICES }, { "@sort", M_SORT }, { "@stats", 0 }, { "@where", M_WHERE },
-};
-#define NAT (sizeof at_names / sizeof at_names[0])
-
-static const char *const export_names[] = {
-	"coco", "files.txt", "imagefolder", "manifest.csv", "voc", "yolo",
-};
-#define NEXPORT (sizeof export_names / sizeof export_names[0])
-
-static node *menu_node(fs *f, version *v, char kind, const char *arg)
+static node *menu_node(fs *f, version *v, const folio_view *view, const char *args)
 {
-	char key[600];
-	snprintf(key, sizeof key, "\001menu %c %s", kind, arg);
+	char key[FOLIO_PATH_BUF];
+	snprintf(key, sizeof key, "\001menu %s %s", view ? view->name : "@", args);
 	uint64_t ino = fs_vdir_ino(v, key, strlen(key));
 	node *n = fs_node_get(f, ino);
 
@@ -1005,248 +532,139 @@ static node *menu_node(fs *f, version *v, char kind, const char *arg)
 	if (!(n = fs_node_new(ino, N_VMENU)))
 		return NULL;
 	n->v = v;
-	n->kind = kind;
+	n->view = view;
 	n->mtime = v->time;
-	if (!(n->name = strdup(arg))) {
+	if (!(n->name = strdup(args))) {
 		free(n);
 		return NULL;
 	}
 	return fs_node_put(f, n);
 }
 
-static node *view_root(fs *f, version *nv, int rc, int *err)
+/* Whether view may be looked up in folder v. */
+static int allowed(const folio_view *view, const version *v)
 {
+	if (v->vkind == VK_OUTPUT || v->vkind == VK_PREVIEW)
+		return 0;   /* no views inside an output */
+	return !(view->flags & FOLIO_VIEW_VERSION_ONLY) || v->vkind == VK_COMMIT;
+}
+
+/* The node for view with args in folder v: a menu while the view wants
+ * more arguments, else its result. */
+static node *resolve(fs *f, version *v, const folio_view *view, const char *const *args,
+		     size_t nargs, int *err)
+{
+	version *nv = NULL;
+	const folio_entry *file = NULL;
+	vctx x;
+	int rc;
+
+	ctx_init(&x, f, v);
+	rc = folio_view_accept(view, &x.c, args, nargs);
+	if (rc < 0) {
+		FS_LOG(f, "%s: %s", view->name, folio_error_last());
+		*err = ENOENT;
+		return NULL;
+	}
+	if (rc == FOLIO_VIEW_MORE) {
+		char *joined = strdup("");
+		for (size_t i = 0; joined && i < nargs; i++) {
+			char *t = join_pipeline(joined, args[i]);
+			free(joined);
+			joined = t;
+		}
+		node *n = joined ? menu_node(f, v, view, joined) : NULL;
+		free(joined);
+		if (!n)
+			*err = ENOMEM;
+		return n;
+	}
+	if (view->kind == FOLIO_VIEW_STAGE)
+		rc = stage_view(&nv, f, v, view, args, nargs);
+	else
+		rc = output_view(&nv, &file, f, v, view, args, nargs);
 	if (rc < 0) {
 		*err = -rc;
 		return NULL;
 	}
-	node *n = fs_vdir_node(f, nv, 0);
+	node *n = file ? fs_ventry_node(f, nv, file) : fs_vdir_node(f, nv, 0);
 	if (!n)
 		*err = ENOMEM;
 	return n;
 }
 
-/* A name of the @ menu, looked up from folder v. */
-static node *at_child(fs *f, version *v, const char *name, int *err)
+node *fs_view_child(fs *f, node *p, const char *name, int *err)
 {
-	version *nv = NULL;
+	version *v = p->v;
 
-	for (size_t i = 0; i < NAT; i++) {
-		if (strcmp(at_names[i].name, name))
-			continue;
-		if (at_names[i].menu == M_HISTORY && v->vkind != VK_COMMIT)
-			return NULL;   /* history is of files of a version, not of a set */
-		if (at_names[i].menu) {
-			node *n = menu_node(f, v, at_names[i].menu, "");
+	*err = ENOENT;
+	if (p->type == N_VDIR && p->dir != 0)
+		return NULL;   /* views only at a version's root */
+	if (p->type == N_VDIR || !p->view) {
+		/* the root of a version, or its "@" menu */
+		if (!strcmp(name, "@")) {
+			if (v->vkind == VK_OUTPUT || v->vkind == VK_PREVIEW)
+				return NULL;
+			node *n = menu_node(f, v, NULL, "");
 			if (!n)
 				*err = ENOMEM;
 			return n;
 		}
-		if (v->vkind == VK_OUTPUT || v->vkind == VK_PREVIEW)
+		const folio_view *view = folio_view_find(name);
+		if (!view || !allowed(view, v))
 			return NULL;
-		int rc = !strcmp(name, "@stats") ? output_view(&nv, f, v, "stats") :
-						   preview_view(&nv, f, v);
-		return view_root(f, nv, rc, err);
+		return resolve(f, v, view, NULL, 0, err);
 	}
-	if (!strcmp(name, "@")) {
-		node *n = menu_node(f, v, M_AT, "");
-		if (!n)
-			*err = ENOMEM;
-		return n;
-	}
-	return NULL;
-}
-
-node *fs_view_child(fs *f, node *p, const char *name, int *err)
-{
-	version *v = p->v, *nv = NULL;
-	int rc;
-
-	*err = ENOENT;
-	if (p->type == N_VDIR) {
-		if (p->dir != 0 || v->vkind == VK_OUTPUT || v->vkind == VK_PREVIEW)
-			return NULL;
-		return at_child(f, v, name, err);
-	}
-	switch (p->kind) {
-	case M_AT:
-		return at_child(f, v, name, err);
-	case M_BY: {
-		const char *const *fl = folio_facet_fields();
-		for (size_t i = 0; fl[i]; i++)
-			if (!strcmp(fl[i], name)) {
-				node *n = menu_node(f, v, M_BYFIELD, name);
-				if (!n)
-					*err = ENOMEM;
-				return n;
-			}
+	/* a menu of a view: one more argument */
+	const char *args[FOLIO_PIPELINE_MAX_STAGES * 2];
+	char *text = strdup(p->name);
+	if (!text) {
+		*err = ENOMEM;
 		return NULL;
 	}
-	case M_BYFIELD: {
-		const char *segs[3] = { "@by", p->name, name };
-		rc = stage_view(&nv, f, v, segs, 3);
-		return view_root(f, nv, rc, err);
-	}
-	case M_HISTORY: {
-		/* mirror the commit's folders; a file becomes the folder of its versions */
-		char path[FOLIO_PATH_BUF];
-		snprintf(path, sizeof path, "%s%s%s", p->name, *p->name ? "/" : "", name);
-		if (folio_tree_find(&v->tree, path)) {
-			rc = history_view(&nv, f, v, path);
-			return view_root(f, nv, rc, err);
-		}
-		size_t pl = strlen(path);
-		for (size_t i = 0; i < v->tree.n; i++)
-			if (!strncmp(v->tree.v[i].path, path, pl) && v->tree.v[i].path[pl] == '/') {
-				node *n = menu_node(f, v, M_HISTORY, path);
-				if (!n)
-					*err = ENOMEM;
-				return n;
-			}
-		return NULL;
-	}
-	case M_EXPORT:
-		for (size_t i = 0; i < NEXPORT; i++) {
-			if (strcmp(export_names[i], name))
-				continue;
-			if ((rc = output_view(&nv, f, v, name)) < 0) {
-				*err = -rc;
-				return NULL;
-			}
-			if (strchr(name, '.')) {
-				/* a single file: the one entry of its output */
-				if (!nv->tree.n)
-					return NULL;
-				node *n = fs_ventry_node(f, nv, &nv->tree.v[0]);
-				if (!n)
-					*err = ENOMEM;
-				return n;
-			}
-			return view_root(f, nv, 0, err);
-		}
-		return NULL;
-	default: {
-		static const struct { char kind; const char *stage; } st[] = {
-			{ M_WHERE, "@where" }, { M_SLICES, "@slices" }, { M_SAMPLE, "@sample" },
-			{ M_SORT, "@sort" }, { M_LIMIT, "@limit" }, { M_BALANCE, "@balance" },
-		};
-		for (size_t i = 0; i < sizeof st / sizeof st[0]; i++)
-			if (st[i].kind == p->kind) {
-				const char *segs[2] = { st[i].stage, name };
-				rc = stage_view(&nv, f, v, segs, 2);
-				return view_root(f, nv, rc, err);
-			}
-		return NULL;
-	}
-	}
+	size_t nargs = split_args(text, args, sizeof args / sizeof args[0] - 1);
+	args[nargs++] = name;
+	node *n = resolve(f, v, p->view, args, nargs, err);
+	free(text);
+	return n;
 }
 
-static int dirents_add(fs_dirent **d, size_t *n, size_t *cap, const char *name, int is_dir)
+int fs_view_list(fs *f, node *p, folio_view_menu *out)
 {
-	if (*n == *cap) {
-		size_t c = *cap ? *cap * 2 : 16;
-		fs_dirent *nd = realloc(*d, c * sizeof *nd);
-		if (!nd)
-			return -ENOMEM;
-		*d = nd;
-		*cap = c;
-	}
-	if (!((*d)[*n].name = strdup(name)))
-		return -ENOMEM;
-	(*d)[(*n)++].is_dir = is_dir;
-	return 0;
-}
-
-void fs_dirents_free(fs_dirent *d, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(d[i].name);
-	free(d);
-}
-
-int fs_view_list(fs *f, node *p, fs_dirent **out, size_t *n)
-{
-	version *v = p->v, *b = base_of(v);
-	size_t cap = 0;
+	version *v = p->v;
 	int rc = 0;
 
-	*out = NULL;
-	*n = 0;
-	switch (p->kind) {
-	case M_AT:
-		for (size_t i = 0; i < NAT && !rc; i++)
-			rc = dirents_add(out, n, &cap, at_names[i].name, 1);
-		break;
-	case M_BY: {
-		const char *const *fl = folio_facet_fields();
-		for (size_t i = 0; fl[i] && !rc; i++)
-			rc = dirents_add(out, n, &cap, fl[i], 1);
-		break;
+	memset(out, 0, sizeof *out);
+	if (!p->view) {
+		/* the "@" menu: every view that may be used here */
+		const folio_view *const *r = folio_views();
+		for (size_t i = 0; r[i] && rc == 0; i++)
+			if (allowed(r[i], v))
+				rc = folio_view_menu_add(out, r[i]->name, 1);
+		if (rc < 0)
+			folio_view_menu_clear(out);
+		return rc < 0 ? -ENOMEM : 0;
 	}
-	case M_BYFIELD: {
-		folio_index *ix;
-		folio_set set = { 0 };
-		folio_facet *fv = NULL;
-		size_t nf = 0;
-		if ((rc = table_of(f, b, &ix)) < 0 || (rc = set_of(&set, v, ix)) < 0)
-			break;
-		if (folio_set_facets(&fv, &nf, ix, &set, p->name) < 0)
-			rc = -EINVAL;
-		for (size_t i = 0; i < nf && !rc; i++)
-			rc = dirents_add(out, n, &cap, fv[i].value, 1);
-		folio_facets_free(fv, nf);
-		folio_set_clear(&set);
-		break;
-	}
-	case M_SLICES: {
-		size_t pl = strlen(SLICE_DIR);
-		for (size_t i = 0; i < b->tree.n && !rc; i++) {
-			const char *path = b->tree.v[i].path;
-			size_t len = strlen(path);
-			if (strncmp(path, SLICE_DIR, pl) || len < pl + 6 ||
-			    strcmp(path + len - 5, ".json") || strchr(path + pl, '/'))
-				continue;
-			char name[256];
-			snprintf(name, sizeof name, "%.*s", (int)(len - pl - 5), path + pl);
-			if (folio_slice_name_valid(name))
-				rc = dirents_add(out, n, &cap, name, 1);
+	const char *args[FOLIO_PIPELINE_MAX_STAGES * 2];
+	char *text = strdup(p->name);
+	folio_set set = { 0 }, *in = NULL;
+	folio_index *ix;
+	vctx x;
+	if (!text)
+		return -ENOMEM;
+	size_t nargs = split_args(text, args, sizeof args / sizeof args[0]);
+	if (v->vkind != VK_COMMIT) {
+		/* the members of this set, for menus that list its values */
+		if ((rc = table_of(f, base_of(v), &ix)) < 0 || (rc = set_of(&set, v, ix)) < 0) {
+			free(text);
+			return rc;
 		}
-		break;
+		in = &set;
 	}
-	case M_HISTORY: {
-		/* the names in the commit's folder p->name */
-		uint32_t dir = 0;
-		const char *rest = p->name;
-		while (*rest) {
-			const char *sl = strchr(rest, '/');
-			char part[FOLIO_PATH_MAX];
-			snprintf(part, sizeof part, "%.*s", (int)(sl ? (size_t)(sl - rest) : strlen(rest)), rest);
-			const vchild *c = fs_vdir_lookup(v, dir, part);
-			if (!c || !c->is_dir)
-				return -ENOENT;
-			dir = c->idx;
-			rest = sl ? sl + 1 : "";
-		}
-		const vdir *d = &v->dirs[dir];
-		for (uint32_t i = 0; i < d->count && !rc; i++) {
-			const vchild *c = &v->children[d->first + i];
-			char nm[FOLIO_PATH_MAX];
-			snprintf(nm, sizeof nm, "%.*s", (int)c->len, c->name);
-			rc = dirents_add(out, n, &cap, nm, 1);
-		}
-		break;
-	}
-	case M_EXPORT:
-		for (size_t i = 0; i < NEXPORT && !rc; i++)
-			rc = dirents_add(out, n, &cap, export_names[i], !strchr(export_names[i], '.'));
-		break;
-	default:
-		break;   /* @where, @sample, ...: names are typed, not listed */
-	}
-	if (rc < 0) {
-		fs_dirents_free(*out, *n);
-		*out = NULL;
-		*n = 0;
-	}
+	ctx_init(&x, f, v);
+	if ((rc = folio_view_list(out, p->view, &x.c, in, args, nargs)) < 0)
+		rc = view_errno(v, p->view->name, rc);
+	folio_set_clear(&set);
+	free(text);
 	return rc;
 }

@@ -91,3 +91,37 @@ int folio_mount_find(char *repo, size_t len, const char *mnt)
 	fclose(f);
 	return found;
 }
+
+int folio_mount_of_repo(char *mnt, size_t len, const char *repo)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char *line = NULL, point[FOLIO_PATH_BUF], type[64], src[FOLIO_PATH_BUF];
+	size_t cap = 0;
+	int found = 0;
+
+	if (!f)
+		return folio_error_errno(errno, "cannot read /proc/self/mountinfo");
+	while (!found && getline(&line, &cap, f) > 0) {
+		const char *s = line, *dash;
+		int ok = 1;
+		for (int i = 0; i < 4 && ok; i++)
+			ok = field(&s, point, sizeof point) >= 0;
+		if (!ok || field(&s, point, sizeof point) != 1 || !(dash = strstr(s, " - ")))
+			continue;
+		s = dash + 3;
+		if (field(&s, type, sizeof type) != 1 || strcmp(type, "fuse.foliofs") ||
+		    field(&s, src, sizeof src) != 1 || strncmp(src, "folio:", 6) ||
+		    strcmp(src + 6, repo))
+			continue;
+		/* the first is the version mount: its HEAD session is mounted
+		 * after it, inside it */
+		size_t pl = strlen(point);
+		if (pl < len) {
+			memcpy(mnt, point, pl + 1);
+			found = 1;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}

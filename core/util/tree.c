@@ -104,21 +104,24 @@ void folio_tree_sort(folio_tree *t)
 	t->n = w;
 }
 
-folio_entry *folio_tree_find(const folio_tree *t, const char *path)
+size_t folio_tree_lower_bound(const folio_tree *t, const char *path)
 {
 	size_t lo = 0, hi = t->n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(t->v[mid].path, path);
-		if (c == 0)
-			return &t->v[mid];
-		if (c < 0)
+		if (strcmp(t->v[mid].path, path) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return NULL;
+	return lo;
+}
+
+folio_entry *folio_tree_find(const folio_tree *t, const char *path)
+{
+	size_t i = folio_tree_lower_bound(t, path);
+	return i < t->n && !strcmp(t->v[i].path, path) ? &t->v[i] : NULL;
 }
 
 int folio_path_under(const char *path, const char *dir)
@@ -129,21 +132,13 @@ int folio_path_under(const char *path, const char *dir)
 
 int folio_tree_set(folio_tree *t, const folio_entry *e)
 {
-	size_t lo = 0, hi = t->n;
+	size_t lo = folio_tree_lower_bound(t, e->path);
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(t->v[mid].path, e->path);
-		if (c == 0) {
-			char *p = t->v[mid].path;
-			t->v[mid] = *e;
-			t->v[mid].path = p;
-			return 0;
-		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (lo < t->n && !strcmp(t->v[lo].path, e->path)) {
+		char *p = t->v[lo].path;
+		t->v[lo] = *e;
+		t->v[lo].path = p;
+		return 0;
 	}
 	int rc = folio_tree_push(t, e);
 	if (rc < 0)

@@ -436,6 +436,20 @@ static int flatten(flatten_ctx *c, const git_tree *tree, int depth)
 	return rc;
 }
 
+/* The commit and its root tree (both to be freed by the caller). */
+static int commit_tree(git_commit **commit, git_tree **tree, folio_version *v,
+		       const char *commit_hex)
+{
+	int rc, err;
+
+	if ((rc = version_lookup_commit(commit, v->repo, commit_hex)) < 0)
+		return rc;
+	if ((err = git_commit_tree(tree, *commit)) < 0)
+		return version_git_error(err, err == GIT_ENOTFOUND ? FOLIO_ECORRUPT : 0,
+					 "cannot read the tree of commit %s", commit_hex);
+	return 0;
+}
+
 int folio_version_read_tree(folio_tree *out, folio_version *v,
 			    const char *commit_hex)
 {
@@ -445,13 +459,8 @@ int folio_version_read_tree(folio_tree *out, folio_version *v,
 	int rc, err;
 
 	folio_tree_init(out);
-	if ((rc = version_lookup_commit(&commit, v->repo, commit_hex)) < 0)
+	if ((rc = commit_tree(&commit, &tree, v, commit_hex)) < 0)
 		goto cleanup;
-	if ((err = git_commit_tree(&tree, commit)) < 0) {
-		rc = version_git_error(err, err == GIT_ENOTFOUND ? FOLIO_ECORRUPT : 0,
-				       "cannot read the tree of commit %s", commit_hex);
-		goto cleanup;
-	}
 	if ((err = git_repository_odb(&c.odb, v->repo)) < 0) {
 		rc = version_git_error(err, 0, "cannot open the object database of %s", v->gitdir);
 		goto cleanup;
@@ -472,6 +481,41 @@ cleanup:
 		folio_tree_clear(out);
 	free(c.path);
 	git_odb_free(c.odb);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return rc;
+}
+
+int folio_version_read_entry(folio_entry *out, folio_version *v, const char *commit_hex,
+			     const char *path)
+{
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *te = NULL;
+	git_odb *odb = NULL;
+	int rc, err;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = commit_tree(&commit, &tree, v, commit_hex)) < 0)
+		goto cleanup;
+	if ((err = git_tree_entry_bypath(&te, tree, path)) < 0) {
+		rc = version_git_error(err, 0, "%s: not in commit %.12s", path, commit_hex);
+		goto cleanup;
+	}
+	git_filemode_t mode = git_tree_entry_filemode(te);
+	if (git_tree_entry_type(te) != GIT_OBJECT_BLOB) {
+		rc = folio_error_set(FOLIO_ENOTFOUND, "%s: a folder in commit %.12s, not a file", path,
+				     commit_hex);
+		goto cleanup;
+	}
+	if ((err = git_repository_odb(&odb, v->repo)) < 0) {
+		rc = version_git_error(err, 0, "cannot open the object database of %s", v->gitdir);
+		goto cleanup;
+	}
+	rc = version_parse_blob(out, odb, git_tree_entry_id(te), mode, path);
+cleanup:
+	git_odb_free(odb);
+	git_tree_entry_free(te);
 	git_tree_free(tree);
 	git_commit_free(commit);
 	return rc;

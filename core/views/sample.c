@@ -1,205 +1,148 @@
 /*
- * sample.c — the fields of a sample (a row of the index), as the @where
- * evaluator, @by, @sort and @balance ask for them. docs/queries.md lists
- * the fields; the names here are the canonical ones expr.c passes.
+ * sample.c — @sample/N[:SEED]: a reproducible random subset of N members.
+ *
+ * Randomness is a hash of (seed, path), not a generator's stream, so a
+ * stage gives the same answer on any machine, for any input order, and a
+ * sample of a superset keeps the members it shares with a sample of the
+ * subset (the smallest draws stay the smallest). @balance draws the same
+ * way.
  */
-#include <stddef.h>
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "folio/error.h"
+#include "folio/util.h"
 #include "folio/views.h"
 #include "views_int.h"
 
-static const folio_iann *gt_of(const folio_index *ix, const folio_sample *s)
+static uint64_t mix(uint64_t x)
 {
-	return s->gt == FOLIO_NONE ? NULL : &ix->anns[s->gt];
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
 }
 
-static const folio_iann *pred_of(const folio_index *ix, const folio_sample *s)
+typedef struct keyed {
+	uint64_t key;
+	uint32_t pos;            /* position in the input set */
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b)
 {
-	return s->pred == FOLIO_NONE ? NULL : &ix->anns[s->pred];
+	const keyed *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-const views_feature_col views_feature_cols[] = {
-	{ "brightness", offsetof(folio_ifeat, brightness_mean) },
-	{ "brightness_p05", offsetof(folio_ifeat, brightness_p05) },
-	{ "brightness_p50", offsetof(folio_ifeat, brightness_p50) },
-	{ "brightness_p95", offsetof(folio_ifeat, brightness_p95) },
-	{ "contrast", offsetof(folio_ifeat, contrast_rms) },
-	{ "sharpness", offsetof(folio_ifeat, sharpness) },
-	{ "blurriness", offsetof(folio_ifeat, blurriness) },
-	{ "entropy", offsetof(folio_ifeat, entropy) },
-	{ "colorfulness", offsetof(folio_ifeat, colorfulness) },
-};
-const size_t views_nfeatures = sizeof views_feature_cols / sizeof views_feature_cols[0];
-
-float views_feature_get(const folio_ifeat *f, size_t k)
+static int pos_cmp(const void *a, const void *b)
 {
-	float v;
-	memcpy(&v, (const char *)f + views_feature_cols[k].off, sizeof v);
-	return v;
+	const keyed *x = a, *y = b;
+	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-int views_scalar(const folio_index *ix, const folio_sample *s, const char *field,
-		 double *num, const char **str)
+uint64_t views_draw(const folio_index *ix, uint32_t row, uint64_t seed)
 {
-	const folio_ifeat *f = &s->f;
-	const folio_iann *gt = gt_of(ix, s);
+	return mix(folio_fnv1a_str(folio_index_path(ix, &ix->samples[row])) ^ mix(seed));
+}
 
-	switch (field[0]) {
-	case 'p':
-		if (!strcmp(field, "path")) {
-			*str = folio_index_path(ix, s);
-			return 1;
-		}
-		break;
-	case 's':
-		if (!strcmp(field, "size")) {
-			*num = (double)s->size;
-			return 1;
-		}
-		if (!strcmp(field, "split")) {
-			const folio_iann *a = gt ? gt : pred_of(ix, s);
-			if (!a || a->split == FOLIO_NONE)
-				return 0;
-			*str = folio_index_str(ix, a->split);
-			return 1;
-		}
-		break;
-	case 'l':
-		if (!strcmp(field, "labeled")) {
-			*num = gt != NULL;
-			return 1;
-		}
-		break;
-	case 'f':
-		if (!strcmp(field, "format")) {
-			if (!f->known || !f->format[0])
-				return 0;
-			*str = f->format;
-			return 1;
-		}
-		break;
-	case 'w':
-	case 'h':
-		if (!strcmp(field, "width") || !strcmp(field, "height")) {
-			int w = field[0] == 'w';
-			if (f->known && f->width > 0) {
-				*num = w ? f->width : f->height;
-				return 1;
-			}
-			if (gt && gt->width > 0) {
-				*num = w ? gt->width : gt->height;
-				return 1;
-			}
-			return 0;
-		}
-		break;
-	}
-	if (!f->known)
-		return 0;
-	if (!strcmp(field, "decodable")) { *num = f->decodable; return 1; }
-	if (!strcmp(field, "bands")) { if (!f->bands) return 0; *num = f->bands; return 1; }
-	if (!strcmp(field, "orientation")) { if (!f->decodable) return 0; *num = f->orientation; return 1; }
-	if (!f->has_pixels)
-		return 0;
-	for (size_t i = 0; i < views_nfeatures; i++)
-		if (!strcmp(field, views_feature_cols[i].name)) {
-			*num = views_feature_get(f, i);
-			return 1;
-		}
-	if (!strcmp(field, "grayscale")) {
-		*num = f->grayscale;
-		return 1;
-	}
+int views_choose(folio_set *out, const folio_index *ix, const folio_set *in,
+		 const uint32_t *pos, size_t npos, size_t k, uint64_t seed)
+{
+	keyed *kv = malloc((npos ? npos : 1) * sizeof *kv);
+	if (!kv)
+		return folio_error_set(FOLIO_ENOMEM, "out of memory");
+	for (size_t i = 0; i < npos; i++)
+		kv[i] = (keyed){ views_draw(ix, in->v[pos[i]], seed), pos[i] };
+	if (k < npos)
+		qsort(kv, npos, sizeof *kv, keyed_cmp);
+	else
+		k = npos;
+	qsort(kv, k, sizeof *kv, pos_cmp);
+	for (size_t i = 0; i < k; i++)
+		out->v[out->n++] = in->v[kv[i].pos];
+	free(kv);
 	return 0;
 }
 
-size_t views_values(const folio_index *ix, const folio_sample *s, const char *field,
-		    int (*cb)(const char *v, void *p), void *p)
+int views_parse_count(size_t *out, const char *s, size_t len)
 {
-	int pred = !strncmp(field, "pred.", 5);
-	const char *name = pred ? field + 5 : field;
-	const folio_iann *a = pred ? pred_of(ix, s) : gt_of(ix, s);
-	size_t calls = 0;
-
-	if (!a)
-		return 0;
-	if (!strcmp(name, "tag")) {
-		for (uint32_t k = 0; k < a->tag_count; k++) {
-			calls++;
-			if (cb(folio_index_str(ix, ix->tags[a->tag_first + k]), p))
-				break;
-		}
-		return calls;
+	size_t v = 0;
+	if (!len || len > 10)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (size_t)(s[i] - '0');
 	}
-	int labeler = !strcmp(name, "labeler");
-	if (!labeler && strcmp(name, "class"))
-		return 0;
-	for (uint32_t k = 0; k < a->obj_count; k++) {
-		const folio_iobject *o = &ix->objs[a->obj_first + k];
-		uint32_t id = labeler ? o->labeler : o->cls;
-		if (id == FOLIO_NONE)
-			continue;
-		calls++;
-		if (cb(folio_index_str(ix, id), p))
-			break;
+	if (v > 1000000000)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int views_parse_n_seed(size_t *n, uint64_t *seed, const char *arg, int need_n)
+{
+	const char *colon = strchr(arg, ':');
+	size_t nlen = colon ? (size_t)(colon - arg) : strlen(arg);
+	size_t sd = 0;
+
+	*seed = 0;
+	if (need_n && views_parse_count(n, arg, nlen) < 0)
+		return -1;
+	if (colon && views_parse_count(&sd, colon + 1, strlen(colon + 1)) < 0)
+		return -1;
+	*seed = sd;
+	return 0;
+}
+
+int folio_set_sample(folio_set *out, const folio_index *ix, const folio_set *in,
+		     size_t n, uint64_t seed)
+{
+	uint32_t *pos = NULL;
+	int rc;
+
+	if ((rc = views_set_alloc(out, n < in->n ? n : in->n, in->ordered)) < 0)
+		return rc;
+	if (!(pos = malloc((in->n ? in->n : 1) * sizeof *pos))) {
+		folio_set_clear(out);
+		return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	}
-	return calls;
+	for (size_t i = 0; i < in->n; i++)
+		pos[i] = (uint32_t)i;
+	rc = views_choose(out, ix, in, pos, in->n, n, seed);
+	free(pos);
+	if (rc < 0)
+		folio_set_clear(out);
+	return rc;
 }
 
-static int ref_scalar(const void *sample, const char *field, double *num, const char **str)
+static int sample_stage(folio_set *out, char **canon, folio_view_ctx *ctx, const folio_set *in,
+			const char *const *args, size_t nargs, int depth)
 {
-	const folio_sample_ref *r = sample;
-	return views_scalar(r->ix, r->s, field, num, str);
-}
-
-static size_t ref_values(const void *sample, const char *field,
-			 int (*cb)(const char *v, void *p), void *p)
-{
-	const folio_sample_ref *r = sample;
-	return views_values(r->ix, r->s, field, cb, p);
-}
-
-static size_t ref_numbers(const void *sample, const char *field,
-			  int (*cb)(double v, void *p), void *p)
-{
-	const folio_sample_ref *r = sample;
-	const folio_iann *a = pred_of(r->ix, r->s);
-	size_t calls = 0;
-
-	if (!a || strcmp(field, "pred.score"))
-		return 0;
-	for (uint32_t k = 0; k < a->obj_count; k++) {
-		const folio_iobject *o = &r->ix->objs[a->obj_first + k];
-		if (!o->has_score)
-			continue;
-		calls++;
-		if (cb(o->score, p))
-			break;
-	}
-	return calls;
-}
-
-size_t views_count(const folio_index *ix, const folio_sample *s, const char *cls, int pred)
-{
-	const folio_iann *a = pred ? pred_of(ix, s) : gt_of(ix, s);
+	const folio_index *ix;
 	size_t n = 0;
+	uint64_t seed = 0;
+	int rc;
 
-	if (!a)
-		return 0;
-	if (!cls)
-		return a->obj_count;
-	for (uint32_t k = 0; k < a->obj_count; k++)
-		n += !strcmp(folio_index_str(ix, ix->objs[a->obj_first + k].cls), cls);
-	return n;
+	(void)nargs;
+	(void)depth;
+	if (views_parse_n_seed(&n, &seed, args[0], 1) < 0)
+		return folio_error_set(FOLIO_EINVAL, "@sample/%s: expected a count and an optional "
+				       "seed (@sample/100 or @sample/100:7)", args[0]);
+	*canon = seed ? views_fmt("@sample/%zu:%llu", n, (unsigned long long)seed)
+		      : views_fmt("@sample/%zu", n);
+	if ((rc = views_table(&ix, ctx, "@sample")) < 0)
+		return rc;
+	return folio_set_sample(out, ix, in, n, seed);
 }
 
-static size_t ref_count(const void *sample, const char *cls, int pred)
-{
-	const folio_sample_ref *r = sample;
-	return views_count(r->ix, r->s, cls, pred);
-}
-
-const folio_sample_ops folio_index_sample_ops = {
-	ref_scalar, ref_values, ref_numbers, ref_count,
+const folio_view views_sample = {
+	.name = "@sample",
+	.kind = FOLIO_VIEW_STAGE,
+	.arity = 1,
+	.summary = "a reproducible random subset: @sample/100 or @sample/100:SEED",
+	.stage = sample_stage,
 };

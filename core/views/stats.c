@@ -1,12 +1,13 @@
 /*
- * stats.c — the files of an @stats folder: summary.json, classes.csv,
- * features.csv, samples.csv, PNG plots (core/analysis' renderer), a
- * contact sheet of up to 64 members, and index.html showing them.
+ * stats.c — @stats: the statistics of a set as files: summary.json,
+ * classes.csv, features.csv, samples.csv, PNG plots (core/analysis'
+ * renderer), a contact sheet of up to 64 members, and index.html showing
+ * them (docs/views.md lists them).
  *
- * Everything is computed from the sample table in one pass per table;
- * nothing here reads images except the contact sheet, which the caller
- * points at image files (image_path), so the same code serves the
- * daemon and the CLI.
+ * Everything is computed from the sample table in one pass; nothing here
+ * reads images except the contact sheet, which reads the raw objects of
+ * the store directly. The files go to the generated-files store, so the
+ * daemon serves them and `folio query ... @stats --out DIR` writes them.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -21,16 +22,6 @@
 #include "folio/util.h"
 #include "folio/views.h"
 #include "views_int.h"
-
-static void *grow(void *p, size_t *cap, size_t unit)
-{
-	size_t c = *cap ? *cap * 2 : 16;
-	void *q = realloc(p, c * unit);
-	if (q)
-		*cap = c;
-	return q;
-}
-
 
 static int dbl_cmp(const void *a, const void *b)
 {
@@ -47,27 +38,21 @@ static double pct(const double *sorted, size_t n, double p)
 }
 
 typedef struct outb {
-	folio_file *v;
-	size_t n, cap;
+	folio_tree *files;
+	folio_view_ctx *ctx;
 	int err;
 	char why[256];       /* the last plot that could not be drawn */
 } outb;
 
-/* Takes buf (malloc'd) as the file name's content. */
+/* Stores buf (malloc'd, freed here) as the file name. */
 static void out_take(outb *o, const char *name, void *buf, size_t len)
 {
-	if (o->err || (o->n == o->cap && !(o->v = grow(o->v, &o->cap, sizeof *o->v)))) {
-		free(buf);
-		o->err = FOLIO_ENOMEM;
-		return;
+	if (!o->err) {
+		int rc = folio_view_put(o->files, o->ctx, name, buf, len);
+		if (rc < 0)
+			o->err = rc;
 	}
-	if (!(o->v[o->n].name = strdup(name))) {
-		free(buf);
-		o->err = FOLIO_ENOMEM;
-		return;
-	}
-	o->v[o->n].data = buf;
-	o->v[o->n++].len = len;
+	free(buf);
 }
 
 static void out_sb(outb *o, const char *name, folio_buf *b)
@@ -96,9 +81,21 @@ static void out_png(outb *o, const char *name, void *buf, size_t len, int rc)
 	out_take(o, name, buf, len);
 }
 
+/* The file of a sample's image, for the contact sheet (raw objects only). */
+static int image_path(char *buf, size_t size, const folio_sample *s, folio_view_ctx *ctx)
+{
+	folio_object_info info;
+
+	if (!ctx->repo || folio_store_stat(&info, ctx->repo->store, &s->oid) < 0 ||
+	    info.form != FOLIO_OBJECT_RAW) {
+		folio_error_clear();
+		return -1;
+	}
+	return folio_path_format(buf, size, "%s", info.path);
+}
+
 static void gen_stats(outb *o, const char *version, const char *pipeline,
-		      const folio_index *ix, const folio_set *set,
-		      int (*image_path)(char *, size_t, const folio_sample *, void *), void *payload)
+		      const folio_index *ix, const folio_set *set)
 {
 	size_t ncls = ix->nclasses;
 	size_t *img = calloc(ncls + 1, sizeof *img), *obj = calloc(ncls + 1, sizeof *obj);
@@ -260,7 +257,7 @@ static void gen_stats(outb *o, const char *version, const char *pipeline,
 			for (size_t i = 0; paths && caps && i < pick.n; i++) {
 				const folio_sample *s = &ix->samples[pick.v[i]];
 				char path[FOLIO_PATH_BUF];
-				if (!image_path || image_path(path, sizeof path, s, payload) < 0)
+				if (image_path(path, sizeof path, s, o->ctx) < 0)
 					continue;
 				paths[np] = strdup(path);
 				const char *p = folio_index_path(ix, s), *sl = strrchr(p, '/');
@@ -329,30 +326,29 @@ done:
 }
 
 
-void folio_files_free(folio_file *f, size_t n)
+static int stats_output(folio_view_out *out, folio_view_ctx *ctx, const folio_view_input *in,
+			const char *const *args, size_t nargs)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(f[i].name);
-		free(f[i].data);
-	}
-	free(f);
-}
+	const folio_index *ix;
+	outb o = { &out->files, ctx, 0, "" };
+	int rc;
 
-int folio_stats_files(folio_file **out, size_t *n, const folio_index *ix, const folio_set *set,
-		      const char *version, const char *pipeline,
-		      int (*image_path)(char *buf, size_t size, const folio_sample *s, void *p),
-		      void *payload)
-{
-	outb o = { 0 };
-
-	gen_stats(&o, version, pipeline, ix, set, image_path, payload);
-	if (o.err) {
-		folio_files_free(o.v, o.n);
-		*out = NULL;
-		*n = 0;
-		return folio_error_set(o.err, "statistics: out of memory");
-	}
-	*out = o.v;
-	*n = o.n;
+	(void)args;
+	(void)nargs;
+	if ((rc = views_table(&ix, ctx, "@stats")) < 0)
+		return rc;
+	gen_stats(&o, ctx->version ? ctx->version : "", in->pipeline ? in->pipeline : "", ix,
+		  in->set);
+	if (o.err)
+		return o.err == FOLIO_ENOMEM ? folio_error_set(FOLIO_ENOMEM, "@stats: out of memory")
+					     : o.err;
 	return 0;
 }
+
+const folio_view views_stats = {
+	.name = "@stats",
+	.kind = FOLIO_VIEW_OUTPUT,
+	.arity = 0,
+	.summary = "statistics of the set: summary.json, CSV tables, plots, index.html",
+	.output = stats_output,
+};

@@ -154,4 +154,9 @@ int folio_mountinfo_match(char *repo, size_t len, const char *line, const char *
  * FOLIO_E* code if /proc/self/mountinfo cannot be read. */
 int folio_mount_find(char *repo, size_t len, const char *mnt);
 
+/* The mount point of a folio mount of repository repo (an absolute path,
+ * as the daemon names its source) into mnt: 1 if one is mounted, 0 if
+ * not, a FOLIO_E* code if the mount table cannot be read. */
+int folio_mount_of_repo(char *mnt, size_t len, const char *repo);
+
 #endif

@@ -52,6 +52,10 @@ void folio_tree_sort(folio_tree *t);
 
 /* Binary search on a sorted tree; NULL if absent. */
 folio_entry *folio_tree_find(const folio_tree *t, const char *path);
+/* The index of the first entry whose path is not below path bytewise (t->n
+ * if none): where path is or would be. Paths under "dir/" are the run that
+ * starts at folio_tree_lower_bound(t, "dir/"). */
+size_t folio_tree_lower_bound(const folio_tree *t, const char *path);
 
 /* Sets a copy of e in a sorted tree, keeping it sorted: replaces the entry
  * with e's path (keeping its path string) or inserts one (O(n) move, no

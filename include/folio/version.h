@@ -38,6 +38,14 @@ int folio_version_resolve(char out[FOLIO_COMMIT_HEXSZ + 1], folio_version *v,
 			  const char *spec);
 
 /*
+ * The file at path in a commit, as folio_version_read_tree would give it
+ * (path left NULL), without reading the rest of the tree; FOLIO_ENOTFOUND
+ * when the commit has no file there.
+ */
+int folio_version_read_entry(folio_entry *out, folio_version *v, const char *commit_hex,
+			     const char *path);
+
+/*
  * Reads the commit's whole tree into out (sorted by path), with kind, mode,
  * oid, size and blob filled in. Pointer files are parsed; a blob that is not
  * a pointer gets kind BLOB and the SHA-256 of its content.

@@ -26,7 +26,7 @@ check_eq "find sees only the dataset" "$(cd "$V" && find . | grep -c @)" "0"
 check "ls @" ls "$V/@"
 check_out '@where'
 check_eq "@ lists the views" "$(ls "$V/@" | tr '\n' ' ')" \
-	"@balance @by @export @history @limit @preview @sample @slices @sort @stats @where "
+	"@balance @by @export @history @issues @limit @preview @sample @slices @sort @stats @where "
 check_eq "@by lists facet fields" "$(ls "$V/@by" | head -2 | tr '\n' ' ')" "bands class "
 
 # A pipeline folder is the set folio query prints.
@@ -74,7 +74,8 @@ check_exit 2 "query with a bad expression" folio query v1 "@where/brightness=lt:
 check_err "column 15: expected a number"
 check_exit 2 "query with an unknown field" folio query v1 "@where/clas=car"
 check_err "did you mean 'class'"
-check_exit 2 "query of an output" folio query v1 "@stats"
+check_exit 2 "query with a stage after an output" folio query v1 "@stats/@limit/3"
+check_err "nothing can follow it"
 check_exit 2 "query with a bad count" folio query v1 "@limit/-3"
 check_exit 2 "ls of a bad expression" ls "$V/@where/brightness=lt:abc"
 check_err "Invalid argument"

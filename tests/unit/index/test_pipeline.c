@@ -350,9 +350,18 @@ static const slicefile slice_files[] = {
 
 static char *long_slice;   /* set by the test that needs it */
 
-static int slice_cb(char **out, size_t *len, const char *name, void *payload)
+/* The context's file reader: .folio/slices/<name>.json from the table. */
+static int slice_read(void **out, size_t *len, const char *path, size_t max, folio_view_ctx *c)
 {
-	const slicefile *files = payload;
+	const slicefile *files = c->payload;
+	char name[256];
+	size_t pl = strlen(FOLIO_SLICE_DIR), n = strlen(path);
+
+	(void)max;
+	if (!files || strncmp(path, FOLIO_SLICE_DIR, pl) || n < pl + 5 ||
+	    strcmp(path + n - 5, ".json") || n - pl - 5 >= sizeof name)
+		return folio_error_set(FOLIO_ENOTFOUND, "%s: no such file", path);
+	snprintf(name, sizeof name, "%.*s", (int)(n - pl - 5), path + pl);
 	if (!strcmp(name, "long") && long_slice) {
 		*out = strdup(long_slice);
 		*len = strlen(long_slice);
@@ -366,7 +375,31 @@ static int slice_cb(char **out, size_t *len, const char *name, void *payload)
 			memcpy(*out, f->text, *len + 1);
 			return 0;
 		}
-	return folio_error_set(FOLIO_ENOTFOUND, "@slices/%s: no such slice", name);
+	return folio_error_set(FOLIO_ENOTFOUND, "%s: no such file", path);
+}
+
+/* A view context over table t whose slices are files (NULL: none). */
+static folio_view_ctx ctx_of(const folio_index *t, const slicefile *files)
+{
+	folio_view_ctx c = { 0 };
+	c.ix = t;
+	c.read = slice_read;
+	c.payload = (void *)files;
+	return c;
+}
+
+static int run_with(folio_set *out, char **canon, const folio_index *t, const char *pipeline,
+		    const slicefile *files)
+{
+	folio_view_ctx c = ctx_of(t, files);
+	return folio_pipeline_run(out, canon, &c, pipeline);
+}
+
+static int step_with(folio_set *out, char **canon, const folio_set *in, const char *const *segs,
+		     size_t nsegs, const slicefile *files)
+{
+	folio_view_ctx c = ctx_of(ix, files);
+	return folio_pipeline_step(out, canon, &c, in, segs, nsegs);
 }
 
 /* Runs a pipeline that must succeed. */
@@ -374,7 +407,7 @@ static folio_set run_ok(const char *pipeline, char **canon)
 {
 	folio_set s;
 	folio_error_clear();
-	int rc = folio_pipeline_run(&s, canon, ix, pipeline, slice_cb, (void *)slice_files);
+	int rc = run_with(&s, canon, ix, pipeline, slice_files);
 	cr_assert_eq(rc, 0, "%s: %d %s", pipeline, rc, folio_error_last());
 	cr_assert(s.v != NULL || s.n == 0);
 	return s;
@@ -396,7 +429,7 @@ static void run_fails(const char *pipeline, int code, const char *want)
 	folio_set s = { (uint32_t *)1, 1, 1 };
 	char *canon = (char *)1;
 	folio_error_clear();
-	int rc = folio_pipeline_run(&s, &canon, ix, pipeline, slice_cb, (void *)slice_files);
+	int rc = run_with(&s, &canon, ix, pipeline, slice_files);
 	cr_expect_eq(rc, code, "%.100s: rc %d, want %d (%s)", pipeline, rc, code, folio_error_last());
 	cr_expect_null(s.v, "%.100s: set not cleared on failure", pipeline);
 	cr_expect_eq(s.n, 0);
@@ -845,8 +878,7 @@ Test(pipeline, sort_by_prediction_score_ranks_or_refuses)
 {
 	folio_set s;
 	folio_error_clear();
-	int rc = folio_pipeline_run(&s, NULL, ix, "@sort/-pred.score", slice_cb,
-				    (void *)slice_files);
+	int rc = run_with(&s, NULL, ix, "@sort/-pred.score", slice_files);
 	if (rc < 0) {
 		cr_expect_eq(rc, FOLIO_EINVAL);
 		return;
@@ -1039,7 +1071,7 @@ Test(pipeline, slices_expand_to_their_pipeline)
 	cr_assert_not_null(text);
 	cr_expect_eq(text[strlen(text) - 1], '\n');
 	slicefile mine[] = { { "saved", text }, { NULL, NULL } };
-	cr_assert_eq(folio_pipeline_run(&a, &canon, ix, "@slices/saved", slice_cb, mine), 0);
+	cr_assert_eq(run_with(&a, &canon, ix, "@slices/saved", mine), 0);
 	cr_expect_str_eq(canon, "@where/class=eq:car");
 	expect_set_is(&a, ix, w_car, "saved slice");
 	free(canon);
@@ -1063,7 +1095,7 @@ Test(pipeline, slice_errors)
 	/* without a callback every slice is missing */
 	folio_set s;
 	folio_error_clear();
-	cr_expect_eq(folio_pipeline_run(&s, NULL, ix, "@slices/cars", NULL, NULL), FOLIO_ENOTFOUND);
+	cr_expect_eq(run_with(&s, NULL, ix, "@slices/cars", NULL), FOLIO_ENOTFOUND);
 	cr_expect(strstr(folio_error_last(), "cars") != NULL);
 
 	cr_expect(folio_slice_name_valid("night-cars_2.v1"));
@@ -1311,39 +1343,56 @@ Test(pipeline, at_most_64_stages)
 
 Test(pipeline, stage_arity_and_single_steps)
 {
-	cr_expect_eq(folio_stage_arity("@where"), 1);
-	cr_expect_eq(folio_stage_arity("@by"), 2);
-	cr_expect_eq(folio_stage_arity("@slices"), 1);
-	cr_expect_eq(folio_stage_arity("@sample"), 1);
-	cr_expect_eq(folio_stage_arity("@sort"), 1);
-	cr_expect_eq(folio_stage_arity("@limit"), 1);
-	cr_expect_eq(folio_stage_arity("@balance"), 1);
-	cr_expect_eq(folio_stage_arity("@stats"), -1);
-	cr_expect_eq(folio_stage_arity("@export"), -1);
-	cr_expect_eq(folio_stage_arity("where"), 0);
-	cr_expect_eq(folio_stage_arity(""), 0);
+	/* the registry: every name once, stages and outputs with their arity */
+	static const struct { const char *name; folio_view_kind kind; int arity; } want[] = {
+		{ "@where", FOLIO_VIEW_STAGE, 1 }, { "@by", FOLIO_VIEW_STAGE, 2 },
+		{ "@slices", FOLIO_VIEW_STAGE, 1 }, { "@sample", FOLIO_VIEW_STAGE, 1 },
+		{ "@sort", FOLIO_VIEW_STAGE, 1 }, { "@limit", FOLIO_VIEW_STAGE, 1 },
+		{ "@balance", FOLIO_VIEW_STAGE, 1 }, { "@issues", FOLIO_VIEW_STAGE, 1 },
+		{ "@stats", FOLIO_VIEW_OUTPUT, 0 }, { "@export", FOLIO_VIEW_OUTPUT, 1 },
+		{ "@preview", FOLIO_VIEW_OUTPUT, 0 },
+		{ "@history", FOLIO_VIEW_OUTPUT, FOLIO_VIEW_PATH_ARGS },
+	};
+	size_t nreg = 0;
+	for (const folio_view *const *r = folio_views(); *r; r++, nreg++) {
+		cr_expect_eq(folio_view_find((*r)->name), *r, "%s", (*r)->name);
+		cr_expect((*r)->summary && *(*r)->summary, "%s has no summary", (*r)->name);
+		cr_expect((*r)->kind == FOLIO_VIEW_STAGE ? (*r)->stage != NULL : (*r)->output != NULL,
+			  "%s cannot compute", (*r)->name);
+		if (r != folio_views())
+			cr_expect_lt(strcmp(r[-1]->name, (*r)->name), 0, "registry not sorted at %s",
+				     (*r)->name);
+	}
+	cr_expect_eq(nreg, sizeof want / sizeof want[0]);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		const folio_view *v = folio_view_find(want[i].name);
+		cr_assert_not_null(v, "%s", want[i].name);
+		cr_expect_eq(v->kind, want[i].kind, "%s", want[i].name);
+		cr_expect_eq(v->arity, want[i].arity, "%s", want[i].name);
+	}
+	cr_expect_null(folio_view_find("where"));
+	cr_expect_null(folio_view_find(""));
 
 	folio_set all, out;
 	char *canon = NULL;
 	cr_assert_eq(folio_set_all(&all, ix), 0);
 	const char *segs[] = { "@where", "brightness<0.2", "extra" };
-	cr_assert_eq(folio_pipeline_step(&out, &canon, ix, &all, segs, 2, slice_cb,
-					 (void *)slice_files), 0);
+	cr_assert_eq(step_with(&out, &canon, &all, segs, 2, slice_files), 0);
 	cr_expect_str_eq(canon, "@where/brightness=lt:0.2");
 	expect_set_is(&out, ix, w_dark, "step");
 	free(canon);
 	folio_set_clear(&out);
-	cr_expect_eq(folio_pipeline_step(&out, &canon, ix, &all, segs, 3, NULL, NULL), FOLIO_EINVAL);
+	cr_expect_eq(step_with(&out, &canon, &all, segs, 3, NULL), FOLIO_EINVAL);
 	cr_expect_null(canon);
-	cr_expect_eq(folio_pipeline_step(&out, &canon, ix, &all, segs, 1, NULL, NULL), FOLIO_EINVAL);
+	cr_expect_eq(step_with(&out, &canon, &all, segs, 1, NULL), FOLIO_EINVAL);
 	const char *stats[] = { "@stats" };
-	cr_expect_eq(folio_pipeline_step(&out, &canon, ix, &all, stats, 1, NULL, NULL), FOLIO_EINVAL);
+	cr_expect_eq(step_with(&out, &canon, &all, stats, 1, NULL), FOLIO_EINVAL);
 	/* a step from a subset */
 	const char *by[] = { "@by", "class", "car" };
 	folio_set dark;
-	cr_assert_eq(folio_pipeline_step(&dark, &canon, ix, &all, segs, 2, NULL, NULL), 0);
+	cr_assert_eq(step_with(&dark, &canon, &all, segs, 2, NULL), 0);
 	free(canon);
-	cr_assert_eq(folio_pipeline_step(&out, &canon, ix, &dark, by, 3, NULL, NULL), 0);
+	cr_assert_eq(step_with(&out, &canon, &dark, by, 3, NULL), 0);
 	cr_expect_str_eq(canon, "@by/class/car");
 	for (size_t i = 0; i < out.n; i++)
 		cr_expect(w_dark(ix, out.v[i]) && w_car(ix, out.v[i]));
@@ -1372,7 +1421,7 @@ Test(pipeline, empty_table)
 	for (size_t k = 0; k < sizeof p / sizeof p[0]; k++) {
 		folio_set s;
 		char *canon = NULL;
-		cr_assert_eq(folio_pipeline_run(&s, &canon, t, p[k], slice_cb, (void *)slice_files),
+		cr_assert_eq(run_with(&s, &canon, t, p[k], slice_files),
 			     0, "%s: %s", p[k], folio_error_last());
 		cr_expect_eq(s.n, 0);
 		free(canon);
@@ -1471,7 +1520,7 @@ Test(pipeline, mutated_pipelines_never_crash, .timeout = 120)
 		folio_set s = { NULL, 0, 0 };
 		char *canon = NULL;
 		folio_error_clear();
-		int rc = folio_pipeline_run(&s, &canon, ix, text, slice_cb, (void *)slice_files);
+		int rc = run_with(&s, &canon, ix, text, slice_files);
 		if (rc == 0) {
 			ok++;
 			expect_valid_set(&s, text);
@@ -1479,7 +1528,7 @@ Test(pipeline, mutated_pipelines_never_crash, .timeout = 120)
 			/* whatever ran, its canon runs to the same set */
 			folio_set t;
 			char *c2 = NULL;
-			int rc2 = folio_pipeline_run(&t, &c2, ix, canon, slice_cb, (void *)slice_files);
+			int rc2 = run_with(&t, &c2, ix, canon, slice_files);
 			cr_expect_eq(rc2, 0, "canon of '%s' is '%s': %s", text, canon, folio_error_last());
 			if (rc2 == 0) {
 				cr_expect_str_eq(c2, canon, "%s", text);

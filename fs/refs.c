@@ -7,7 +7,7 @@
  * and only when that changes does it read the refs through libgit2 and
  * publish a new immutable snapshot. It then tells the kernel to drop what
  * it cached about branches/, tags/, log/ and commits/ and the entry of
- * every ref that moved or went away, so new commits, branches and tags
+ * every ref that moved, came or went, so new commits, branches and tags
  * show within a second without a remount. A moved ref's name then resolves
  * to a folder with another inode (fs.h), which the kernel takes as a new
  * folder; whoever is inside the old one keeps it.

@@ -14,14 +14,26 @@
  *                    session's HEAD directory. Full open/flush protocol, so
  *                    the daemon knows when a written file is closed.
  *
- * Versions live under commits/<id>/ and never change, so they get long
- * kernel timeouts. branches/<name>, tags/<name>, log/<date-id> and
- * commits/<prefix> are symbolic links to ../commits/<id>, so a moving
- * branch is only a changing link.
+ * Versions never change, so they get long kernel timeouts. A version is a
+ * real folder wherever it is reached: commits/<id>/, and also
+ * branches/<name>, tags/<name>, log/<date-id> and commits/<prefix>, so
+ * find, du, tar, cp -r and rsync see its files at a ref's path with no
+ * trailing slash or -L.
  *
  * Inode numbers are hashes, stable across mounts: a file's is a hash of its
  * content id and mode (identical content in any version shares one inode
  * and its page cache); a version folder's is a hash of its commit and path.
+ * Linux lets a folder inode have one dentry only, so each *place* a
+ * version is reached gives its folders numbers of their own: a folder
+ * node carries an instance seed (0 under commits/<id>/, a hash of the ref
+ * kind and name under tags/v1 and the others, see fs_ref_seed) that is
+ * mixed into its number and handed from parent to child on every lookup
+ * and listing. The version's data (tree, folder index, sample table,
+ * views) is one copy for all places; only the small folder nodes differ.
+ * When a ref moves, its name resolves to another inode (another commit),
+ * the watcher drops the kernel's entry, and a process whose cwd is in the
+ * old folder keeps reading the old version.
+ *
  * The node table maps numbers back to nodes; nodes of versions are
  * immutable once published, and live as long as the daemon.
  *
@@ -58,8 +70,7 @@
 typedef enum node_type {
 	N_ROOT = 1, N_HEADSTUB, N_BRANCHES, N_TAGS, N_COMMITS, N_LOG,
 	N_REFDIR,   /* intermediate folder of branch/tag names with '/' */
-	N_REFLINK,  /* branches/x, tags/x, log/x, commits/<prefix>: symlink */
-	N_VDIR,     /* folder of a version */
+	N_VDIR,     /* folder of a version (also branches/x, tags/x, log/x, commits/<prefix>) */
 	N_VFILE,    /* file of a version (shared by identical content) */
 	N_VLINK,    /* symlink of a version */
 	N_VMENU,    /* a folder of the @-view namespace (views.c) */
@@ -73,12 +84,15 @@ typedef struct node {
 	/* N_VDIR: the version and the folder's index in it */
 	struct version *v;
 	uint32_t dir;
+	/* N_VDIR, N_VMENU: instance seed of the place the version is reached
+	 * from (0 under commits/<id>/), mixed into ino, inherited by children */
+	uint64_t seed;
 	/* N_VFILE, N_VLINK: content */
 	folio_oid oid;
 	uint64_t size;
 	uint32_t mode;
 	int64_t mtime;            /* seconds: commit time of the first version seen */
-	/* N_REFLINK, N_REFDIR: kind ('b', 't', 'l', 'p') and name;
+	/* N_REFDIR: kind ('B', 'T') and name (the folder's path of names);
 	 * N_VMENU: the view (NULL: the "@" menu) and its arguments so far,
 	 * joined by '/', with v the folder it is in */
 	char kind;
@@ -103,6 +117,7 @@ typedef struct vdir {
 	uint64_t ino;
 	uint32_t parent;
 	uint32_t first, count;     /* range in children[] */
+	uint32_t nsub;             /* children that are folders (st_nlink - 2) */
 	const char *path;          /* "" for the root; points into tree paths */
 	uint32_t pathlen;
 } vdir;
@@ -224,10 +239,20 @@ void fs_nodes_clear(fs *f);
 int fs_version_index(version *v);
 int fs_version_get(version **out, fs *f, const char *commit_hex);
 void fs_versions_clear(fs *f);
-/* Node for a version folder or entry (created on first use). */
+/* Node for a version folder or entry (created on first use).
+ * fs_vdir_node is the folder as reached under commits/<id>/ (seed 0);
+ * fs_vdir_instance the same folder reached from the place `seed`. */
 node *fs_vdir_node(fs *f, version *v, uint32_t dir);
+node *fs_vdir_instance(fs *f, version *v, uint32_t dir, uint64_t seed);
 node *fs_ventry_node(fs *f, version *v, const folio_entry *e);
 uint64_t fs_vdir_ino(const version *v, const char *path, size_t len);
+/* The same number from the commit id alone (no version loaded). */
+uint64_t fs_commit_dir_ino(const char *id, const char *path, size_t len);
+/* A folder number as seen from place `seed` (ino itself for seed 0). */
+uint64_t fs_instance_ino(uint64_t ino, uint64_t seed);
+/* n as reached from place `seed`: folders and menus get a node of their
+ * own (same version, index and menu), files are n itself. */
+node *fs_node_instance(fs *f, node *n, uint64_t seed);
 /* Child of a version folder by name; NULL if absent. */
 const vchild *fs_vdir_lookup(const version *v, uint32_t dir, const char *name);
 
@@ -253,9 +278,11 @@ refsnap *fs_refs_acquire(fs *f);
 void fs_refs_release(refsnap *r);
 int fs_refs_start(fs *f);
 void fs_refs_stop(fs *f);
-/* Inode of a ref link or ref folder: kind 'b' branch, 't' tag, 'l' log
- * entry, 'p' commit prefix, 'B'/'T' folder of branch/tag names. */
+/* Inode of a folder of branch or tag names with '/' (kind 'B' or 'T'). */
 uint64_t fs_reflink_ino(char kind, const char *name);
+/* Instance seed of a version reached by name: kind 'b' branch, 't' tag,
+ * 'l' log entry, 'p' commit prefix. Never 0 (that is commits/<id>/). */
+uint64_t fs_ref_seed(char kind, const char *name);
 /* Resolves a commits/<name> lookup: full id, or a unique prefix. */
 const commitent *fs_refs_commit(const refsnap *r, const char *name, int *ambiguous);
 

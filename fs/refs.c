@@ -6,9 +6,11 @@
  * packed-refs, every file and folder under refs/) — cheap, no libgit2 —
  * and only when that changes does it read the refs through libgit2 and
  * publish a new immutable snapshot. It then tells the kernel to drop what
- * it cached about branches/, tags/, log/ and commits/ and about every link
- * whose target moved, so new commits, branches and tags show within a
- * second without a remount.
+ * it cached about branches/, tags/, log/ and commits/ and the entry of
+ * every ref that moved, came or went, so new commits, branches and tags
+ * show within a second without a remount. A moved ref's name then resolves
+ * to a folder with another inode (fs.h), which the kernel takes as a new
+ * folder; whoever is inside the old one keeps it.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -269,7 +271,51 @@ static uint64_t reflink_ino(char kind, const char *name)
 	return (fs_hash(name, strlen(name), h) & ((1ull << 60) - 1)) | (1ull << 60);
 }
 
-/* Tells the kernel which links moved or vanished between two snapshots. */
+uint64_t fs_ref_seed(char kind, const char *name)
+{
+	uint64_t h = fs_hash(name, strlen(name), fs_hash(&kind, 1, 0x5eed5));
+
+	return h ? h : 1;
+}
+
+/* Drops the kernel's entry for a branch or tag that moved, went away or
+ * came, and the listings of the folders of names above it. */
+static void inval_ref(fs *f, int tag, const char *name)
+{
+	uint64_t parent = tag ? FS_INO_TAGS : FS_INO_BRANCHES;
+	const char *base = name;
+	char dir[1024];
+
+	for (const char *s = strchr(name, '/'); s; s = strchr(s + 1, '/')) {
+		snprintf(dir, sizeof dir, "%.*s", (int)(s - name), name);
+		parent = reflink_ino(tag ? 'T' : 'B', dir);
+		fuse_lowlevel_notify_inval_inode(f->se_ro, parent, 0, 0);
+		base = s + 1;
+	}
+	/* -ENOENT when the kernel holds no such entry: nothing to drop */
+	fuse_lowlevel_notify_inval_entry(f->se_ro, parent, base, strlen(base));
+}
+
+/* Refs are sorted by name; a miss only costs a needless invalidation. */
+static const refent *find_ref(const refent *v, size_t n, const char *name)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(v[mid].name, name);
+		if (c == 0)
+			return &v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Tells the kernel which refs moved, vanished or came between two
+ * snapshots. */
 static void invalidate(fs *f, const refsnap *old, const refsnap *cur)
 {
 	static const uint64_t dirs[] = { FS_INO_BRANCHES, FS_INO_TAGS, FS_INO_COMMITS, FS_INO_LOG };
@@ -278,23 +324,19 @@ static void invalidate(fs *f, const refsnap *old, const refsnap *cur)
 		return;
 	for (size_t i = 0; i < sizeof dirs / sizeof *dirs; i++)
 		fuse_lowlevel_notify_inval_inode(f->se_ro, dirs[i], 0, 0);
-	for (int kind = 0; kind < 2 && old; kind++) {
-		const refent *ov = kind ? old->tags : old->branches;
-		size_t on = kind ? old->ntags : old->nbranches;
-		const refent *nv = kind ? cur->tags : cur->branches;
-		size_t nn = kind ? cur->ntags : cur->nbranches;
+	for (int tag = 0; tag < 2 && old; tag++) {
+		const refent *ov = tag ? old->tags : old->branches;
+		size_t on = tag ? old->ntags : old->nbranches;
+		const refent *nv = tag ? cur->tags : cur->branches;
+		size_t nn = tag ? cur->ntags : cur->nbranches;
 		for (size_t i = 0; i < on; i++) {
-			const refent *match = NULL;
-			for (size_t k = 0; k < nn && !match; k++)
-				if (strcmp(nv[k].name, ov[i].name) == 0)
-					match = &nv[k];
-			if (match && strcmp(match->id, ov[i].id) == 0)
-				continue;
-			fuse_lowlevel_notify_inval_inode(f->se_ro, reflink_ino(kind ? 't' : 'b', ov[i].name), 0, 0);
-			if (!strchr(ov[i].name, '/'))
-				fuse_lowlevel_notify_inval_entry(f->se_ro, kind ? FS_INO_TAGS : FS_INO_BRANCHES,
-								 ov[i].name, strlen(ov[i].name));
+			const refent *match = find_ref(nv, nn, ov[i].name);
+			if (!match || strcmp(match->id, ov[i].id) != 0)
+				inval_ref(f, tag, ov[i].name);
 		}
+		for (size_t i = 0; i < nn; i++)
+			if (!find_ref(ov, on, nv[i].name))
+				inval_ref(f, tag, nv[i].name);
 	}
 }
 

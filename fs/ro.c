@@ -9,6 +9,14 @@
  * directory caches; xattr requests likewise. With -o passthrough, OPEN is
  * answered with the object file as backing file instead, so the kernel
  * reads the store directly.
+ *
+ * branches/<name>, tags/<name>, log/<entry> and commits/<prefix> are the
+ * root folders of their versions, numbered for that place (fs.h): a name
+ * there may change meaning, so its entry lives a second (and the refs
+ * watcher drops it when the ref moves) while the folder's attributes, like
+ * everything in a version, never expire. Listings of these folders load no
+ * version: an entry whose version is not loaded yet goes out without
+ * attributes, and the kernel looks it up when a program asks.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,40 +37,78 @@ static fs *FS(fuse_req_t req)
 	return fuse_req_userdata(req);
 }
 
-static int target_of(char *buf, size_t len, const refsnap *r, const node *n)
+/* Walks the names directly in a folder of refs (branches/, tags/ or a
+ * folder of names with '/'): each ref, and each folder of names once.
+ * Refs are sorted by name, so the names under one folder are adjacent. */
+typedef struct refiter {
+	const refent *v;
+	size_t n, i;
+	const char *prefix;
+	size_t pl;
+	const char *last;         /* the name given before, to skip a folder's repeats */
+	size_t lastlen;
+} refiter;
+
+static void refiter_init(refiter *it, const refsnap *r, char kind, const char *prefix)
 {
-	if (n->kind == 'b' || n->kind == 't') {
-		const refent *v = n->kind == 'b' ? r->branches : r->tags;
-		size_t cnt = n->kind == 'b' ? r->nbranches : r->ntags;
-		for (size_t i = 0; i < cnt; i++) {
-			if (strcmp(v[i].name, n->name) != 0)
+	memset(it, 0, sizeof *it);
+	it->v = kind == 'b' ? r->branches : r->tags;
+	it->n = kind == 'b' ? r->nbranches : r->ntags;
+	it->prefix = prefix;
+	it->pl = strlen(prefix);
+}
+
+/* The next name (*name, *len; not NUL-terminated): *ref is the ref, or
+ * NULL for a folder of names. Returns 0 at the end. */
+static int refiter_next(refiter *it, const char **name, size_t *len, const refent **ref)
+{
+	while (it->i < it->n) {
+		const refent *e = &it->v[it->i++];
+		const char *nm = e->name;
+		if (it->pl) {
+			if (strncmp(nm, it->prefix, it->pl) != 0 || nm[it->pl] != '/')
 				continue;
-			size_t off = 0;
-			for (const char *p = n->name; *p; p++)
-				if (*p == '/')
-					off += (size_t)snprintf(buf + off, len - off, "../");
-			snprintf(buf + off, len - off, "../commits/%s", v[i].id);
-			return 0;
+			nm += it->pl + 1;
 		}
-		return -ENOENT;
+		const char *slash = strchr(nm, '/');
+		size_t l = slash ? (size_t)(slash - nm) : strlen(nm);
+		if (it->last && it->lastlen == l && strncmp(it->last, nm, l) == 0)
+			continue;
+		it->last = nm;
+		it->lastlen = l;
+		*name = nm;
+		*len = l;
+		*ref = slash ? NULL : e;
+		return 1;
 	}
-	if (n->kind == 'l') {
-		for (size_t i = 0; i < r->ncommits; i++)
-			if (strcmp(r->commits[i].logname, n->name) == 0) {
-				snprintf(buf, len, "../commits/%s", r->commits[i].id);
-				return 0;
-			}
-		return -ENOENT;
+	return 0;
+}
+
+/* 'b' or 't': whose names a refs folder (branches/, tags/, N_REFDIR) holds. */
+static char refs_kind(const node *p)
+{
+	return p->type == N_BRANCHES || (p->type == N_REFDIR && p->kind == 'B') ? 'b' : 't';
+}
+
+/* Subfolders of a refs folder, for its link count. */
+static nlink_t refs_subfolders(const refsnap *r, const node *n)
+{
+	refiter it;
+	const char *nm;
+	size_t len;
+	const refent *ref;
+	nlink_t k = 0;
+
+	switch (n->type) {
+	case N_ROOT: return 5;   /* HEAD, branches, commits, log, tags */
+	case N_COMMITS: case N_LOG: return r->ncommits;
+	case N_BRANCHES: case N_TAGS: case N_REFDIR:
+		refiter_init(&it, r, refs_kind(n), n->type == N_REFDIR ? n->name : "");
+		while (refiter_next(&it, &nm, &len, &ref))
+			k++;
+		return k;
+	default: return 0;
 	}
-	if (n->kind == 'p') {
-		int amb;
-		const commitent *c = fs_refs_commit(r, n->name, &amb);
-		if (!c)
-			return -ENOENT;
-		snprintf(buf, len, "%s", c->id);
-		return 0;
-	}
-	return -EINVAL;
 }
 
 /* Fills st for n; returns 0 or -errno. */
@@ -78,7 +124,7 @@ static int node_attr(fs *f, const node *n, struct stat *st)
 	case N_LOG: case N_REFDIR: {
 		refsnap *r = fs_refs_acquire(f);
 		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
+		st->st_nlink = 2 + (r ? refs_subfolders(r, n) : 0);
 		st->st_mtime = st->st_ctime = st->st_atime = r ? r->stamp : 0;
 		/* The mtime changes with every snapshot, which also resets the
 		 * kernel's cached listing of these folders. */
@@ -87,23 +133,16 @@ static int node_attr(fs *f, const node *n, struct stat *st)
 		fs_refs_release(r);
 		return 0;
 	}
-	case N_REFLINK: {
-		char t[256];
-		refsnap *r = fs_refs_acquire(f);
-		int rc = r ? target_of(t, sizeof t, r, n) : -ENOENT;
-		if (r)
-			st->st_mtime = st->st_ctime = st->st_atime = r->stamp;
-		fs_refs_release(r);
-		if (rc < 0)
-			return rc;
-		st->st_mode = S_IFLNK | 0777;
-		st->st_size = (off_t)strlen(t);
-		return 0;
-	}
 	case N_VDIR:
-	case N_VMENU:
 		st->st_mode = S_IFDIR | 0555;
-		st->st_nlink = 2;
+		st->st_nlink = 2 + n->v->dirs[n->dir].nsub;
+		st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
+		return 0;
+	case N_VMENU:
+		/* 1: subfolders not counted (computing them would compute the
+		 * view); find and fts then look at every entry */
+		st->st_mode = S_IFDIR | 0555;
+		st->st_nlink = 1;
 		st->st_mtime = st->st_ctime = st->st_atime = n->mtime;
 		return 0;
 	case N_VFILE:
@@ -147,14 +186,15 @@ static node *static_node(fs *f, uint64_t ino)
 	return fs_node_put(f, n);
 }
 
-static node *ref_node(fs *f, char kind, const char *name, node_type type)
+/* A folder of branch or tag names with '/' (kind 'B' or 'T'). */
+static node *refdir_node(fs *f, char kind, const char *name)
 {
 	uint64_t ino = fs_reflink_ino(kind, name);
 	node *n = fs_node_get(f, ino);
 
 	if (n)
 		return n;
-	if (!(n = fs_node_new(ino, type)))
+	if (!(n = fs_node_new(ino, N_REFDIR)))
 		return NULL;
 	n->kind = kind;
 	if (!(n->name = strdup(name))) {
@@ -169,9 +209,27 @@ static node *get(fs *f, fuse_ino_t ino)
 	return ino <= FS_INO_LOG ? static_node(f, ino) : fs_node_get(f, ino);
 }
 
+/* The root folder of commit id as reached from place seed (loading the
+ * version on first use). */
+static node *version_root(fs *f, const char *id, uint64_t seed, int *err)
+{
+	version *v;
+	int rc = fs_version_get(&v, f, id);
+
+	if (rc < 0) {
+		*err = -rc;
+		return NULL;
+	}
+	node *n = fs_vdir_instance(f, v, 0, seed);
+	if (!n)
+		*err = ENOMEM;
+	return n;
+}
+
 /* Child named name of a refs folder (branches/, tags/ or a folder of
- * names with '/'): a link for a ref, a folder for a name prefix. */
-static node *refs_child(fs *f, const refsnap *r, char kind, const char *prefix, const char *name)
+ * names with '/'): a version for a ref, a folder for a name prefix. */
+static node *refs_child(fs *f, const refsnap *r, char kind, const char *prefix, const char *name,
+			int *err)
 {
 	const refent *v = kind == 'b' ? r->branches : r->tags;
 	size_t cnt = kind == 'b' ? r->nbranches : r->ntags;
@@ -181,11 +239,21 @@ static node *refs_child(fs *f, const refsnap *r, char kind, const char *prefix, 
 	size_t fl = strlen(full);
 	for (size_t i = 0; i < cnt; i++) {
 		if (strcmp(v[i].name, full) == 0)
-			return ref_node(f, kind, full, N_REFLINK);
+			return version_root(f, v[i].id, fs_ref_seed(kind, full), err);
 		if (strncmp(v[i].name, full, fl) == 0 && v[i].name[fl] == '/')
-			return ref_node(f, kind == 'b' ? 'B' : 'T', full, N_REFDIR);
+			return refdir_node(f, kind == 'b' ? 'B' : 'T', full);
 	}
 	return NULL;
+}
+
+/* A view name under p, numbered for p's place. */
+static node *at_child(fs *f, node *p, const char *name, int *err)
+{
+	node *n = fs_view_child(f, p, name, err);
+
+	if (n && !(n = fs_node_instance(f, n, p->seed)))
+		*err = ENOMEM;
+	return n;
 }
 
 static node *child(fs *f, node *p, const char *name, int *err)
@@ -206,43 +274,41 @@ static node *child(fs *f, node *p, const char *name, int *err)
 	case N_BRANCHES: case N_TAGS: case N_REFDIR: case N_LOG: case N_COMMITS:
 		if (!(r = fs_refs_acquire(f)))
 			return NULL;
-		if (p->type == N_BRANCHES || p->type == N_TAGS)
-			n = refs_child(f, r, p->type == N_BRANCHES ? 'b' : 't', "", name);
-		else if (p->type == N_REFDIR)
-			n = refs_child(f, r, p->kind == 'B' ? 'b' : 't', p->name, name);
+		if (p->type == N_BRANCHES || p->type == N_TAGS || p->type == N_REFDIR)
+			n = refs_child(f, r, refs_kind(p), p->type == N_REFDIR ? p->name : "", name, err);
 		else if (p->type == N_LOG) {
-			for (size_t i = 0; i < r->ncommits && !n; i++)
-				if (!strcmp(r->commits[i].logname, name))
-					n = ref_node(f, 'l', name, N_REFLINK);
+			for (size_t i = 0; i < r->ncommits; i++)
+				if (!strcmp(r->commits[i].logname, name)) {
+					n = version_root(f, r->commits[i].id, fs_ref_seed('l', name), err);
+					break;
+				}
 		} else {
 			int amb;
 			const commitent *c = fs_refs_commit(r, name, &amb);
-			if (c && strlen(name) == FOLIO_COMMIT_HEXSZ) {
-				version *v;
-				int rc = fs_version_get(&v, f, c->id);
-				if (rc < 0)
-					*err = -rc;
-				else
-					n = fs_vdir_node(f, v, 0);
-			} else if (c) {
-				n = ref_node(f, 'p', name, N_REFLINK);
-			} else if (amb) {
+			if (c)   /* a full id is the version's own place; a prefix its own */
+				n = version_root(f, c->id, strlen(name) == FOLIO_COMMIT_HEXSZ ? 0 :
+							   fs_ref_seed('p', name), err);
+			else if (amb)
 				FS_LOG(f, "commits/%s: ambiguous prefix", name);
-			}
 		}
 		fs_refs_release(r);
 		return n;
 	case N_VDIR: {
+		/* children inherit the place (seed); views.c hands out nodes of
+		 * commits/<id>/, renumbered here for the place */
 		const vchild *c = fs_vdir_lookup(p->v, p->dir, name);
 		if (!c)
-			return name[0] == '@' ? fs_view_child(f, p, name, err) : NULL;
+			return name[0] == '@' ? at_child(f, p, name, err) : NULL;
 		if (!c->is_dir && p->v->vkind == VK_PREVIEW)
 			return fs_preview_node(f, p->v, c->idx, err);
-		return c->is_dir ? fs_vdir_node(f, p->v, c->idx) :
-				   fs_ventry_node(f, p->v, &p->v->tree.v[c->idx]);
+		n = c->is_dir ? fs_vdir_instance(f, p->v, c->idx, p->seed) :
+				fs_ventry_node(f, p->v, &p->v->tree.v[c->idx]);
+		if (!n)
+			*err = ENOMEM;
+		return n;
 	}
 	case N_VMENU:
-		return fs_view_child(f, p, name, err);
+		return at_child(f, p, name, err);
 	default:
 		*err = ENOTDIR;
 		return NULL;
@@ -276,6 +342,10 @@ static void ro_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	/* .stage follows the stage: its name is looked up again each second */
 	if (p->type == N_ROOT && !strcmp(name, ".stage"))
 		e.entry_timeout = FS_TTL_HEAD;
+	/* a ref, log entry or commit prefix may come to name another version */
+	if (p->type == N_BRANCHES || p->type == N_TAGS || p->type == N_REFDIR || p->type == N_LOG ||
+	    (p->type == N_COMMITS && strlen(name) != FOLIO_COMMIT_HEXSZ))
+		e.entry_timeout = FS_TTL_REFS;
 	if (rc < 0)
 		fuse_reply_err(req, -rc);
 	else
@@ -305,19 +375,8 @@ static void ro_readlink(fuse_req_t req, fuse_ino_t ino)
 	fs *f = FS(req);
 	node *n = get(f, ino);
 
-	if (!n || (n->type != N_REFLINK && n->type != N_VLINK)) {
+	if (!n || n->type != N_VLINK) {
 		fuse_reply_err(req, n ? EINVAL : ENOENT);
-		return;
-	}
-	if (n->type == N_REFLINK) {
-		char t[256];
-		refsnap *r = fs_refs_acquire(f);
-		int rc = r ? target_of(t, sizeof t, r, n) : -ENOENT;
-		fs_refs_release(r);
-		if (rc < 0)
-			fuse_reply_err(req, -rc);
-		else
-			fuse_reply_readlink(req, t);
 		return;
 	}
 	fs_reply_link(f, req, &n->oid);
@@ -332,6 +391,7 @@ typedef struct lister {
 	off_t next;
 	int plus;
 	int full;
+	double entry_ttl;         /* entry timeout of names listed, 0: the node's */
 } lister;
 
 static void emit(lister *l, const char *name, size_t len, node *n)
@@ -339,14 +399,18 @@ static void emit(lister *l, const char *name, size_t len, node *n)
 	char nm[FOLIO_PATH_MAX];
 	size_t need;
 
-	if (l->full || !n)
+	if (l->full)
+		return;
+	l->next++;   /* an entry that cannot be given still takes its offset */
+	if (!n)
 		return;
 	snprintf(nm, sizeof nm, "%.*s", (int)len, name);
-	l->next++;
 	if (l->plus) {
 		struct fuse_entry_param e;
 		if (entry_of(l->f, n, &e) < 0)
 			return;
+		if (l->entry_ttl > 0)
+			e.entry_timeout = l->entry_ttl;
 		need = fuse_add_direntry_plus(l->req, l->buf + l->used, l->size - l->used, nm, &e, l->next);
 	} else {
 		struct stat st = { 0 };
@@ -362,7 +426,8 @@ static void emit(lister *l, const char *name, size_t len, node *n)
 }
 
 /* An entry listed without attributes (inode 0 in readdirplus), so that
- * listing a menu or a preview folder computes nothing. */
+ * listing a menu, a preview folder or the refs computes nothing. ino is
+ * what readdir shows (the entry's number where it is known). */
 static void emit_lazy(lister *l, const char *name, int is_dir, uint64_t ino)
 {
 	struct stat st = { 0 };
@@ -370,7 +435,7 @@ static void emit_lazy(lister *l, const char *name, int is_dir, uint64_t ino)
 
 	if (l->full)
 		return;
-	st.st_ino = ino | 1;
+	st.st_ino = ino ? ino : 1;
 	st.st_mode = is_dir ? S_IFDIR : S_IFREG;
 	l->next++;
 	if (l->plus) {
@@ -389,35 +454,39 @@ static void emit_lazy(lister *l, const char *name, int is_dir, uint64_t ino)
 	l->used += need;
 }
 
+/* A version's root folder in a listing of the refs: with attributes when
+ * the version is loaded, else without (listing log/ loads no version). */
+static void emit_root(lister *l, const char *name, size_t len, const char *id, uint64_t seed)
+{
+	version *v = fs_version_find(l->f, id);
+	char nm[FOLIO_PATH_MAX];
+
+	if (v) {
+		emit(l, name, len, fs_vdir_instance(l->f, v, 0, seed));
+		return;
+	}
+	snprintf(nm, sizeof nm, "%.*s", (int)len, name);
+	emit_lazy(l, nm, 1, fs_instance_ino(fs_commit_dir_ino(id, "", 0), seed));
+}
+
 static void list_refs(lister *l, const refsnap *r, char kind, const char *prefix, off_t off)
 {
-	const refent *v = kind == 'b' ? r->branches : r->tags;
-	size_t cnt = kind == 'b' ? r->nbranches : r->ntags, pl = strlen(prefix);
+	refiter it;
+	const char *nm;
+	size_t len;
+	const refent *ref;
 	off_t idx = 0;
-	const char *last = NULL;
-	size_t lastlen = 0;
 
-	/* refs are sorted by name, so names under one folder are adjacent */
-	for (size_t i = 0; i < cnt && !l->full; i++) {
-		const char *nm = v[i].name;
-		if (pl) {
-			if (strncmp(nm, prefix, pl) != 0 || nm[pl] != '/')
-				continue;
-			nm += pl + 1;
-		}
-		const char *slash = strchr(nm, '/');
-		size_t len = slash ? (size_t)(slash - nm) : strlen(nm);
-		if (last && lastlen == len && strncmp(last, nm, len) == 0)
-			continue;
-		last = nm;
-		lastlen = len;
+	refiter_init(&it, r, kind, prefix);
+	while (!l->full && refiter_next(&it, &nm, &len, &ref)) {
 		if (idx++ < off)
 			continue;
 		char full[1024];
-		snprintf(full, sizeof full, "%s%s%.*s", prefix, pl ? "/" : "", (int)len, nm);
-		node *n = slash ? ref_node(l->f, kind == 'b' ? 'B' : 'T', full, N_REFDIR) :
-				  ref_node(l->f, kind, full, N_REFLINK);
-		emit(l, nm, len, n);
+		snprintf(full, sizeof full, "%s%s%.*s", prefix, *prefix ? "/" : "", (int)len, nm);
+		if (ref)
+			emit_root(l, nm, len, ref->id, fs_ref_seed(kind, full));
+		else
+			emit(l, nm, len, refdir_node(l->f, kind == 'b' ? 'B' : 'T', full));
 	}
 }
 
@@ -425,7 +494,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 {
 	fs *f = FS(req);
 	node *p = get(f, ino);
-	lister l = { req, f, NULL, size, 0, off, plus, 0 };
+	lister l = { req, f, NULL, size, 0, off, plus, 0, 0 };
 
 	if (!p) {
 		fuse_reply_err(req, ENOENT);
@@ -447,26 +516,22 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 	case N_HEADSTUB:
 		break;
 	case N_BRANCHES: case N_TAGS: case N_REFDIR:
+		l.entry_ttl = FS_TTL_REFS;
 		if ((r = fs_refs_acquire(f)))
-			list_refs(&l, r, p->type == N_BRANCHES || (p->type == N_REFDIR && p->kind == 'B') ? 'b' : 't',
-				  p->type == N_REFDIR ? p->name : "", off);
+			list_refs(&l, r, refs_kind(p), p->type == N_REFDIR ? p->name : "", off);
 		break;
 	case N_LOG:
+		l.entry_ttl = FS_TTL_REFS;
 		if ((r = fs_refs_acquire(f)))
-			for (size_t i = (size_t)off; i < r->ncommits && !l.full; i++)
-				emit(&l, r->by_time[i]->logname, strlen(r->by_time[i]->logname),
-				     ref_node(f, 'l', r->by_time[i]->logname, N_REFLINK));
+			for (size_t i = (size_t)off; i < r->ncommits && !l.full; i++) {
+				const commitent *c = r->by_time[i];
+				emit_root(&l, c->logname, strlen(c->logname), c->id, fs_ref_seed('l', c->logname));
+			}
 		break;
 	case N_COMMITS:
 		if ((r = fs_refs_acquire(f)))
-			for (size_t i = (size_t)off; i < r->ncommits && !l.full; i++) {
-				version *v;
-				if (fs_version_get(&v, f, r->commits[i].id) < 0) {
-					l.next++;
-					continue;
-				}
-				emit(&l, r->commits[i].id, FOLIO_COMMIT_HEXSZ, fs_vdir_node(f, v, 0));
-			}
+			for (size_t i = (size_t)off; i < r->ncommits && !l.full; i++)
+				emit_root(&l, r->commits[i].id, FOLIO_COMMIT_HEXSZ, r->commits[i].id, 0);
 		break;
 	case N_VDIR: {
 		const vdir *d = &p->v->dirs[p->dir];
@@ -478,7 +543,7 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
 				emit_lazy(&l, nm, 0, fs_hash(nm, strlen(nm), p->ino));
 				continue;
 			}
-			node *n = c->is_dir ? fs_vdir_node(f, p->v, c->idx) :
+			node *n = c->is_dir ? fs_vdir_instance(f, p->v, c->idx, p->seed) :
 					      fs_ventry_node(f, p->v, &p->v->tree.v[c->idx]);
 			emit(&l, c->name, c->len, n);
 		}

@@ -6,6 +6,10 @@
  * every folder with its children sorted by name, so lookup is a binary
  * search and readdir a slice. The index is shared by all readers and never
  * changes; the request path only reads it, allocating nothing.
+ *
+ * Folder nodes are per place (fs.h): the index is built once, and each
+ * place a version is reached from (commits/<id>/, tags/v1, ...) gets its
+ * own small folder nodes over it, numbered by fs_instance_ino.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -20,11 +24,24 @@
 #define TAG_LINK (3ull << TAG_SHIFT)
 #define INO_MASK ((1ull << TAG_SHIFT) - 1)
 
-uint64_t fs_vdir_ino(const version *v, const char *path, size_t len)
+uint64_t fs_commit_dir_ino(const char *id, const char *path, size_t len)
 {
-	uint64_t h = fs_hash(v->id, FOLIO_COMMIT_HEXSZ, 0x5eed);
+	uint64_t h = fs_hash(id, FOLIO_COMMIT_HEXSZ, 0x5eed);
 	h = fs_hash(path, len, h);
 	return (h & INO_MASK) | TAG_DIR;
+}
+
+uint64_t fs_vdir_ino(const version *v, const char *path, size_t len)
+{
+	return fs_commit_dir_ino(v->id, path, len);
+}
+
+uint64_t fs_instance_ino(uint64_t ino, uint64_t seed)
+{
+	if (!seed)
+		return ino;
+	/* keeps the type tag, so a folder stays apart from files and links */
+	return (fs_hash(&ino, sizeof ino, seed) & INO_MASK) | (ino & ~INO_MASK);
 }
 
 static uint64_t content_ino(const folio_entry *e)
@@ -119,6 +136,7 @@ int fs_version_index(version *v)
 				nd->pathlen = (uint32_t)n;
 				nd->parent = parent;
 				nd->ino = fs_vdir_ino(v, path, n);
+				v->dirs[parent].nsub++;
 				set.slot[pos] = (uint32_t)(v->ndirs + 1);
 				d = (uint32_t)(++v->ndirs);
 				pc[npc++] = (pchild){ parent, { start, (uint32_t)(s - start), 1, d - 1 } };
@@ -273,9 +291,9 @@ const vchild *fs_vdir_lookup(const version *v, uint32_t dir, const char *name)
 	return NULL;
 }
 
-node *fs_vdir_node(fs *f, version *v, uint32_t dir)
+node *fs_vdir_instance(fs *f, version *v, uint32_t dir, uint64_t seed)
 {
-	uint64_t ino = v->dirs[dir].ino;
+	uint64_t ino = fs_instance_ino(v->dirs[dir].ino, seed);
 	node *n = fs_node_get(f, ino);
 
 	if (n)
@@ -284,8 +302,41 @@ node *fs_vdir_node(fs *f, version *v, uint32_t dir)
 		return NULL;
 	n->v = v;
 	n->dir = dir;
+	n->seed = seed;
 	n->mtime = v->time;
 	return fs_node_put(f, n);
+}
+
+node *fs_vdir_node(fs *f, version *v, uint32_t dir)
+{
+	return fs_vdir_instance(f, v, dir, 0);
+}
+
+node *fs_node_instance(fs *f, node *n, uint64_t seed)
+{
+	if (!n || !seed || n->seed == seed)
+		return n;
+	if (n->type == N_VDIR)
+		return fs_vdir_instance(f, n->v, n->dir, seed);
+	if (n->type != N_VMENU || n->seed)
+		return n;   /* views.c hands out menus of commits/<id>/ only */
+	/* a menu: the same version, view and arguments, numbered for seed */
+	uint64_t ino = fs_instance_ino(n->ino, seed);
+	node *c = fs_node_get(f, ino);
+	if (c)
+		return c;
+	if (!(c = fs_node_new(ino, N_VMENU)))
+		return NULL;
+	c->v = n->v;
+	c->kind = n->kind;
+	c->view = n->view;
+	c->mtime = n->mtime;
+	c->seed = seed;
+	if (!(c->name = strdup(n->name ? n->name : ""))) {
+		free(c);
+		return NULL;
+	}
+	return fs_node_put(f, c);
 }
 
 node *fs_ventry_node(fs *f, version *v, const folio_entry *e)

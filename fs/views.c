@@ -605,7 +605,12 @@ node *fs_view_child(fs *f, node *p, const char *name, int *err)
 		if (!strcmp(name, "@")) {
 			if (v->vkind == VK_OUTPUT || v->vkind == VK_PREVIEW)
 				return NULL;
+			/* X/@/@where is X/@where under another parent: a folder
+			 * has one name in Linux, so the "@" menu numbers what is
+			 * under it as a place of its own */
 			node *n = menu_node(f, v, NULL, "");
+			if (n)
+				n = fs_node_instance(f, n, fs_hash("@", 1, p->seed | 1));
 			if (!n)
 				*err = ENOMEM;
 			return n;

@@ -77,6 +77,14 @@ Test(index, folders_children_sorted_and_lookup)
 	/* inode numbers: stable for the same commit and path, distinct otherwise */
 	cr_expect_eq(v->dirs[a->idx].ino, fs_vdir_ino(v, "a", 1));
 	cr_expect_neq(v->dirs[a->idx].ino, v->dirs[d->idx].ino);
+	cr_expect_eq(fs_commit_dir_ino(v->id, "", 0), v->dirs[0].ino, "numbered from the id alone");
+	/* subfolder counts, for st_nlink = 2 + nsub */
+	const vchild *b = fs_vdir_lookup(v, 0, "b");
+	cr_assert_not_null(b);
+	cr_expect_eq(v->dirs[0].nsub, 2, "root has a and b");
+	cr_expect_eq(v->dirs[a->idx].nsub, 1, "a has d");
+	cr_expect_eq(v->dirs[d->idx].nsub, 0);
+	cr_expect_eq(v->dirs[b->idx].nsub, 0);
 	vfree(v);
 }
 
@@ -130,6 +138,81 @@ Test(refs, commit_prefixes)
 
 static fs F;
 
+static void table_init(void)
+{
+	memset(&F, 0, sizeof F);
+	for (int i = 0; i < 64; i++)
+		pthread_mutex_init(&F.nodes_lock[i], NULL);
+}
+
+Test(instances, place_numbers)
+{
+	uint64_t dir = fs_commit_dir_ino("0123456789abcdef0123456789abcdef01234567", "x", 1);
+	uint64_t t = fs_ref_seed('t', "v1"), b = fs_ref_seed('b', "v1");
+
+	cr_expect_eq(fs_instance_ino(dir, 0), dir, "commits/<id>/ keeps the commit's numbers");
+	cr_expect_neq(t, 0);
+	cr_expect_neq(t, b, "a tag and a branch of one name are two places");
+	cr_expect_neq(fs_ref_seed('t', "v2"), t);
+	cr_expect_neq(fs_ref_seed('l', "v1"), t);
+	cr_expect_neq(fs_ref_seed('p', "v1"), t);
+	cr_expect_eq(fs_ref_seed('t', "v1"), t, "stable");
+	uint64_t it = fs_instance_ino(dir, t), ib = fs_instance_ino(dir, b);
+	cr_expect_neq(it, dir);
+	cr_expect_neq(it, ib);
+	cr_expect_eq(fs_instance_ino(dir, t), it, "stable across calls (and mounts)");
+	cr_expect_eq(it >> 61, dir >> 61, "the type tag is kept");
+	cr_expect_eq(ib >> 61, dir >> 61);
+}
+
+Test(instances, folder_nodes_per_place_files_shared)
+{
+	table_init();
+	version *v = mkversion("0123456789abcdef0123456789abcdef01234567");
+	push(v, "a/f", 1);
+	push(v, "g", 2);
+	cr_assert_eq(fs_version_index(v), 0);
+	uint64_t seed = fs_ref_seed('t', "v1");
+
+	node *n0 = fs_vdir_node(&F, v, 0), *n1 = fs_vdir_instance(&F, v, 0, seed);
+	cr_assert_not_null(n0);
+	cr_assert_not_null(n1);
+	cr_expect_neq(n0, n1);
+	cr_expect_eq(n0->ino, v->dirs[0].ino);
+	cr_expect_eq(n1->ino, fs_instance_ino(v->dirs[0].ino, seed));
+	cr_expect_eq(n1->seed, seed);
+	cr_expect_eq(n1->v, v);
+	cr_expect_eq(n1->dir, 0);
+	cr_expect_eq(fs_vdir_instance(&F, v, 0, seed), n1, "one node per folder and place");
+	cr_expect_eq(fs_node_instance(&F, n0, seed), n1, "a folder handed out for commits/<id>/, renumbered");
+	cr_expect_eq(fs_node_instance(&F, n0, 0), n0);
+
+	/* a file is the same node (and inode) in every place */
+	node *file = fs_ventry_node(&F, v, &v->tree.v[1]);
+	cr_assert_not_null(file);
+	cr_expect_eq(fs_node_instance(&F, file, seed), file);
+
+	/* a menu keeps its version, kind and argument */
+	node *m = fs_node_new(fs_vdir_ino(v, "\001menu w ", 9), N_VMENU);
+	cr_assert_not_null(m);
+	m->v = v;
+	m->kind = 'w';
+	m->name = strdup("arg");
+	m = fs_node_put(&F, m);
+	node *mi = fs_node_instance(&F, m, seed);
+	cr_assert_not_null(mi);
+	cr_expect_neq(mi, m);
+	cr_expect_eq(mi->type, N_VMENU);
+	cr_expect_eq(mi->ino, fs_instance_ino(m->ino, seed));
+	cr_expect_eq(mi->v, v);
+	cr_expect_eq(mi->kind, 'w');
+	cr_expect_str_eq(mi->name, "arg");
+	cr_expect_eq(mi->seed, seed);
+	cr_expect_eq(fs_node_instance(&F, m, seed), mi);
+	fs_nodes_clear(&F);
+	vfree(v);
+}
+
 static void *putter(void *arg)
 {
 	uintptr_t base = (uintptr_t)arg;
@@ -146,9 +229,7 @@ static void *putter(void *arg)
 
 Test(nodes, concurrent_put_get_one_node_per_inode)
 {
-	memset(&F, 0, sizeof F);
-	for (int i = 0; i < 64; i++)
-		pthread_mutex_init(&F.nodes_lock[i], NULL);
+	table_init();
 	pthread_t t[4];
 	for (uintptr_t i = 0; i < 4; i++)
 		pthread_create(&t[i], NULL, putter, (void *)i);
@@ -170,6 +251,6 @@ Test(hash, spreads_and_is_stable)
 	cr_expect_neq(a, b);
 	cr_expect_eq(a, fs_hash("abc", 3, 0));
 	cr_expect_neq(fs_hash("abc", 3, 1), a);
-	cr_expect_neq(fs_reflink_ino('b', "main"), fs_reflink_ino('t', "main"));
-	cr_expect_geq(fs_reflink_ino('b', "main"), 1ull << 60);
+	cr_expect_neq(fs_reflink_ino('B', "main"), fs_reflink_ino('T', "main"));
+	cr_expect_geq(fs_reflink_ino('B', "main"), 1ull << 60);
 }

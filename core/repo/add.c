@@ -157,7 +157,9 @@ static int collect(folio_add_jobs *l, const char *src, const char *dest, const f
 	size_t n = 0;
 	int rc;
 
-	if (lstat(src, &st) < 0)
+	/* following links, the source itself is what the user named: a link
+	 * to a folder there is followed */
+	if ((top && o->follow_links ? stat(src, &st) : lstat(src, &st)) < 0)
 		return folio_error_errno(errno, "cannot add %s", src);
 	if (*dest && (rc = folio_path_validate(dest)) < 0)
 		return folio_error_wrap(rc, "cannot add %s", src);

@@ -243,6 +243,13 @@ Test(add, following_links_reads_files_and_skips_folders)
 	cr_expect_eq(e->kind, FOLIO_ENTRY_BLOB, "the file, not a link");
 	cr_expect_eq(e->size, 2);
 	folio_tree_clear(&t);
+
+	/* a link to a folder given as the source itself is followed */
+	cr_assert_eq(add(&st, at("d/to-folder"), "via-link", &o), 0, "%s", folio_error_last());
+	cr_expect_eq(st.staged, 1);
+	stage(&t);
+	cr_expect_not_null(folio_tree_find(&t, "via-link/a.txt"));
+	folio_tree_clear(&t);
 }
 
 static int gen_count;

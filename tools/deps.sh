@@ -5,7 +5,7 @@
 set -eu
 
 BUILD="build-essential pkg-config libgit2-dev libzstd-dev libssl-dev libcjson-dev
-libvips-dev libfuse3-dev fuse3 libcriterion-dev git libexpat1-dev libyaml-dev"
+libvips-dev libfuse3-dev fuse3 libcriterion-dev git libexpat1-dev libyaml-dev zlib1g-dev"
 TEST="git-lfs rsync libvips-tools labelme-examples dataset-fashion-mnist python3 python3-torchvision chromium"
 BENCH="git-annex time squashfuse squashfs-tools"
 

@@ -284,7 +284,7 @@ int labels_coco_file(labels_builder *b, const labels_source *src, size_t entry, 
 	memset(&ids, 0, sizeof ids);
 	if (!cJSON_IsArray(images) || !cJSON_IsArray(anns)) {
 		rc = labels_error(b, c.file, 1,
-				  "not a COCO instances file (needs \"images\" and \"annotations\" arrays)");
+				  "not a COCO instances file (" LABELS_COCO_NEEDS ")");
 		goto cleanup;
 	}
 	if (cats && !cJSON_IsArray(cats)) {

@@ -1,6 +1,7 @@
 /*
- * json.c — JSON label files: parsing with cJSON, and finding the line of a
- * value for error messages.
+ * json.c — JSON label files: parsing with cJSON, recognising which format
+ * a document is (one rule, used by auto-detection and by `folio import`),
+ * and finding the line of a value for error messages.
  *
  * cJSON keeps no positions, so a problem found after parsing (a bad box in
  * annotations[7]) would have no line. labels_json_line walks the text of a
@@ -198,5 +199,28 @@ int labels_json_box(folio_box *out, const cJSON *arr, const char **why)
 	out->y = v[1];
 	out->w = v[2];
 	out->h = v[3];
+	return 0;
+}
+
+folio_label_format labels_sniff_root(const cJSON *root)
+{
+	if (labels_native_is(root))
+		return FOLIO_LABELS_NATIVE;
+	if (labels_coco_is(root))
+		return FOLIO_LABELS_COCO;
+	if (labels_coco_results_is(root))
+		return FOLIO_LABELS_COCO_RESULTS;
+	return 0;
+}
+
+int folio_labels_sniff(folio_label_format *out, const char *text, size_t len)
+{
+	cJSON *root = cJSON_ParseWithLength(text, len);
+
+	*out = 0;
+	if (!root)
+		return folio_error_set(FOLIO_EINVAL, "not valid JSON");
+	*out = labels_sniff_root(root);
+	cJSON_Delete(root);
 	return 0;
 }

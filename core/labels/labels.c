@@ -411,7 +411,7 @@ static int finish(labels_builder *b)
 
 /* ---- sources ---- */
 
-static void source_clear(labels_source *src)
+void folio_label_source_clear(folio_label_source *src)
 {
 	free(src->path);
 	free(src->images);
@@ -508,7 +508,7 @@ static int run_json(labels_builder *b, const labels_source *src, size_t entry, i
 	case FOLIO_LABELS_COCO:
 		if (!labels_coco_is(root) && declared)
 			rc = labels_error(b, path, 1,
-					  "not a COCO instances file (needs \"images\" and \"annotations\" arrays)");
+					  "not a COCO instances file (" LABELS_COCO_NEEDS ")");
 		else
 			rc = labels_coco_file(b, src, entry, text, len, root);
 		break;
@@ -617,14 +617,14 @@ static int parse_source(labels_builder *b, labels_source *out, const cJSON *o, s
 		at[2].key = pathkeys[k];
 		if (!v) {
 			if (k == 0) {
-				source_clear(out);
+				folio_label_source_clear(out);
 				return labels_error(b, file, labels_json_line(text, len, at, 2),
 						"labels[%zu]: \"path\" is missing", idx) < 0 ? FOLIO_ENOMEM : 1;
 			}
 			continue;
 		}
 		if (!cJSON_IsString(v)) {
-			source_clear(out);
+			folio_label_source_clear(out);
 			return labels_error(b, file, labels_json_line(text, len, at, 3),
 					"labels[%zu]: \"%s\" must be a string", idx, pathkeys[k]) < 0
 				       ? FOLIO_ENOMEM : 1;
@@ -632,7 +632,7 @@ static int parse_source(labels_builder *b, labels_source *out, const cJSON *o, s
 		if (v->valuestring[0] == '\0' || strcmp(v->valuestring, ".") == 0) {
 			*dest[k] = strdup("");
 		} else if (labels_clean_path(dest[k], v->valuestring, &why) < 0) {
-			source_clear(out);
+			folio_label_source_clear(out);
 			if (!why)
 				return FOLIO_ENOMEM;
 			return labels_error(b, file, labels_json_line(text, len, at, 3),
@@ -640,7 +640,7 @@ static int parse_source(labels_builder *b, labels_source *out, const cJSON *o, s
 					v->valuestring, why) < 0 ? FOLIO_ENOMEM : 1;
 		}
 		if (!*dest[k]) {
-			source_clear(out);
+			folio_label_source_clear(out);
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
 		}
 	}
@@ -657,12 +657,12 @@ static int parse_source(labels_builder *b, labels_source *out, const cJSON *o, s
 		at[2].key = "path";
 		int rc = labels_error(b, file, labels_json_line(text, len, at, 3),
 				  "labels[%zu]: '%s' is not in this version", idx, out->path);
-		source_clear(out);
+		folio_label_source_clear(out);
 		return rc < 0 ? FOLIO_ENOMEM : 1;
 	}
 	return 0;
 oom:
-	source_clear(out);
+	folio_label_source_clear(out);
 	return folio_error_set(FOLIO_ENOMEM, "out of memory");
 }
 
@@ -755,7 +755,7 @@ static int run_dataset_json(labels_builder *b, long entry, int *declared, int *a
 				rc = run_declared(b, &srcs[k]);
 cleanup:
 	for (size_t k = 0; k < nsrcs; k++)
-		source_clear(&srcs[k]);
+		folio_label_source_clear(&srcs[k]);
 	free(srcs);
 	cJSON_Delete(root);
 	free(text);
@@ -784,15 +784,15 @@ static int run_auto(labels_builder *b)
 				continue;
 			}
 			root = labels_json_parse(b, e->path, text, len, &fatal);
+			folio_label_format f = root ? labels_sniff_root(root) : 0;
+			src.format = f;
 			if (fatal)
 				rc = FOLIO_ENOMEM;
-			else if (root && labels_native_is(root)) {
-				src.format = FOLIO_LABELS_NATIVE;
+			else if (f == FOLIO_LABELS_NATIVE)
 				rc = labels_native_file(b, &src, i, text, len, root);
-			} else if (root && labels_coco_is(root)) {
-				src.format = FOLIO_LABELS_COCO;
+			else if (f == FOLIO_LABELS_COCO)
 				rc = labels_coco_file(b, &src, i, text, len, root);
-			} else if (root && labels_coco_results_is(root)) {
+			else if (f == FOLIO_LABELS_COCO_RESULTS) {
 				size_t *v = realloc(results, (nresults + 1) * sizeof *v);
 				if (!v)
 					rc = folio_error_set(FOLIO_ENOMEM, "out of memory");

@@ -23,16 +23,7 @@
 #define LABELS_MAX_ERRORS_PER_FILE 50
 
 /* One label source: declared in .folio/dataset.json or auto-detected. */
-typedef struct labels_source {
-	folio_label_format format;
-	char *path;        /* file or folder, dataset-relative; "" is the root */
-	char *images;      /* folder images are resolved against first, or NULL */
-	char *names;       /* YOLO: class names file, or NULL (searched) */
-	char *gt;          /* COCO results: the COCO instances file, or NULL */
-	char *split;       /* split for every image of the source, or NULL */
-	char *labeler;     /* default labeler of the source's objects, or NULL */
-	int prediction;    /* 1: model output */
-} labels_source;
+typedef folio_label_source labels_source;
 
 /* Ids of one parsed COCO instances file, kept for COCO results files. */
 typedef struct labels_coco_ids {
@@ -162,6 +153,12 @@ char *labels_mirror(const char *dir, const char *from, const char *to);
  * first len bytes; NULL if none. Returns a static string. */
 const char *labels_split_from_path(const char *path, size_t len);
 
+/* ---- outside files (import.c) ---- */
+
+/* Reads a whole file outside the dataset (NUL-terminated, *len excludes
+ * the NUL); FOLIO_EINVAL if it has more than max bytes. */
+int labels_slurp(unsigned char **out, size_t *len, const char *path, size_t max);
+
 /* ---- JSON helpers (json.c) ---- */
 
 /* Parses text; on a syntax error records it with its line and returns
@@ -198,6 +195,10 @@ int labels_coco_results_file(labels_builder *b, const labels_source *src, size_t
 			 size_t len, cJSON *root);
 int labels_coco_is(const cJSON *root);
 int labels_coco_results_is(const cJSON *root);
+/* What a COCO instances file must have, for messages. */
+#define LABELS_COCO_NEEDS "needs \"images\", \"annotations\" and \"categories\" arrays"
+/* The JSON label format of a parsed document (folio_labels_sniff), or 0. */
+folio_label_format labels_sniff_root(const cJSON *root);
 void labels_coco_ids_clear(labels_coco_ids *c);
 
 int labels_voc_file(labels_builder *b, const labels_source *src, size_t entry, const char *text,

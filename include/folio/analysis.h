@@ -79,6 +79,14 @@ int folio_features_many(folio_features *out, folio_store *store,
 			int pixels, int threads,
 			void (*progress)(size_t done, void *), void *payload);
 
+/*
+ * Encodes width x height 8-bit grey pixels (row-major, no padding) as a PNG
+ * (metadata stripped) in *out, malloc'd, *len bytes; the caller frees it.
+ * Safe from many threads at once; the pixels are not copied.
+ */
+int folio_image_encode_png_gray(void **out, size_t *len, const unsigned char *pixels, int width,
+				int height);
+
 /* Hamming distance between two 64-bit hashes (0..64). */
 int folio_phash_distance(uint64_t a, uint64_t b);
 

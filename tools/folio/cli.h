@@ -12,6 +12,7 @@
 
 #include "folio/diff.h"
 #include "folio/error.h"
+#include "folio/labels.h"
 #include "folio/repo.h"
 #include "folio/util.h"
 
@@ -81,6 +82,32 @@ void progress_end(progress *p);
 
 double now_seconds(void);
 
+/*
+ * The payload of core's progress and warning callbacks in a command: a
+ * progress bar, and the command's name for warnings ("folio add: ...").
+ * A command with more state for its callbacks puts this first.
+ */
+typedef struct cli_report {
+	progress pr;
+	const char *cmd;
+} cli_report;
+/* progress callback: draws the bar (begun by the caller) of total items */
+void cli_report_progress(size_t done, size_t total, uint64_t bytes, void *payload);
+/* warning callback: "folio CMD: message" on stderr */
+void cli_report_warn(const char *message, void *payload);
+
+/*
+ * A --as PATH value: trailing slashes trimmed, then a valid dataset path;
+ * with root_ok, an empty result (or no --as at all) is "", the root. *out
+ * is malloc'd. Prints "folio CMD: --as ...: why" and returns EXIT_USAGE
+ * when it is not valid, EXIT_FAIL when out of memory.
+ */
+int cli_as_arg(const cli *c, const char *arg, int root_ok, char **out);
+
+/* A --jobs value: 1..256; prints a usage error and returns EXIT_USAGE
+ * when it is not one. */
+int cli_parse_jobs(const cli *c, const char *s, int *out);
+
 /* JSON output: prints and frees. */
 void json_print(cJSON *j);
 cJSON *json_entry(const folio_entry *e);
@@ -96,5 +123,12 @@ cJSON *diff_json(const folio_diff *d);
 void print_diff(const folio_diff *d, int json);
 
 void human_size(char *buf, size_t len, uint64_t bytes);
+
+/* folio_labels_read_cb over the repository's store (payload: folio_repo). */
+int cli_read_entry(void **out, size_t *len, const folio_entry *e, void *payload);
+
+/* Prints the summary `folio labels` shows (at most max_errors errors). */
+void labels_print_summary(const folio_labelset *set, const folio_label_summary *st,
+			  int max_errors);
 
 #endif

@@ -372,6 +372,52 @@ static int list_refs(folio_repo *repo, int tags, int json)
 	return 0;
 }
 
+/*
+ * tag and branch: list (no NAME), create NAME at VERSION (default HEAD),
+ * or delete NAME. Only tags take a message (-m: annotated).
+ */
+static int refs_command(cli *c, int tags)
+{
+	const char *msg = NULL;
+	int force = 0, del = 0, json = 0;
+	cli_opt opts[] = {
+		{ "force", 'f', 0, NULL, &force },
+		{ "delete", 'd', 0, NULL, &del },
+		{ "json", 0, 0, NULL, &json },
+		{ "message", 'm', 1, &msg, NULL }, /* tags only: cut off below for branches */
+		{ 0 },
+	};
+	char **pos;
+	int npos, rc;
+	folio_repo *repo = NULL;
+
+	if (!tags)
+		opts[3] = (cli_opt){ 0 };
+	if ((rc = cli_parse(c, opts, &pos, &npos)))
+		return rc;
+	if (npos > 2 || (del && npos != 1)) {
+		free(pos);
+		return cli_usage_error(c, "wrong number of arguments");
+	}
+	if ((rc = cli_open_repo(&repo, c)) < 0)
+		goto fail;
+	if (npos == 0)
+		rc = list_refs(repo, tags, json);
+	else if ((rc = folio_repo_lock(repo, tags ? "folio tag" : "folio branch")) < 0)
+		goto fail;
+	else if (del)
+		rc = tags ? folio_version_tag_delete(repo->version, pos[0])
+			  : folio_version_branch_delete(repo->version, pos[0]);
+	else if (tags)
+		rc = folio_version_tag_create(repo->version, pos[0], npos > 1 ? pos[1] : "HEAD", msg, force);
+	else
+		rc = folio_version_branch_create(repo->version, pos[0], npos > 1 ? pos[1] : "HEAD", force);
+fail:
+	folio_repo_free(repo);
+	free(pos);
+	return rc < 0 ? cli_fail(rc) : EXIT_OK;
+}
+
 const char *const usage_tag =
 	"usage: folio tag [--json]                     list tags\n"
 	"       folio tag NAME [VERSION] [-m MSG] [-f] tag VERSION (default HEAD)\n"
@@ -388,39 +434,7 @@ const char *const usage_tag =
 int cmd_tag(cli *c);
 int cmd_tag(cli *c)
 {
-	const char *msg = NULL;
-	int force = 0, del = 0, json = 0;
-	cli_opt opts[] = {
-		{ "message", 'm', 1, &msg, NULL },
-		{ "force", 'f', 0, NULL, &force },
-		{ "delete", 'd', 0, NULL, &del },
-		{ "json", 0, 0, NULL, &json },
-		{ 0 },
-	};
-	char **pos;
-	int npos, rc;
-	folio_repo *repo = NULL;
-
-	if ((rc = cli_parse(c, opts, &pos, &npos)))
-		return rc;
-	if (npos > 2 || (del && npos != 1)) {
-		free(pos);
-		return cli_usage_error(c, "wrong number of arguments");
-	}
-	if ((rc = cli_open_repo(&repo, c)) < 0)
-		goto fail;
-	if (npos == 0)
-		rc = list_refs(repo, 1, json);
-	else if ((rc = folio_repo_lock(repo, "folio tag")) < 0)
-		goto fail;
-	else if (del)
-		rc = folio_version_tag_delete(repo->version, pos[0]);
-	else
-		rc = folio_version_tag_create(repo->version, pos[0], npos > 1 ? pos[1] : "HEAD", msg, force);
-fail:
-	folio_repo_free(repo);
-	free(pos);
-	return rc < 0 ? cli_fail(rc) : EXIT_OK;
+	return refs_command(c, 1);
 }
 
 const char *const usage_branch =
@@ -435,37 +449,7 @@ const char *const usage_branch =
 int cmd_branch(cli *c);
 int cmd_branch(cli *c)
 {
-	int force = 0, del = 0, json = 0;
-	cli_opt opts[] = {
-		{ "force", 'f', 0, NULL, &force },
-		{ "delete", 'd', 0, NULL, &del },
-		{ "json", 0, 0, NULL, &json },
-		{ 0 },
-	};
-	char **pos;
-	int npos, rc;
-	folio_repo *repo = NULL;
-
-	if ((rc = cli_parse(c, opts, &pos, &npos)))
-		return rc;
-	if (npos > 2 || (del && npos != 1)) {
-		free(pos);
-		return cli_usage_error(c, "wrong number of arguments");
-	}
-	if ((rc = cli_open_repo(&repo, c)) < 0)
-		goto fail;
-	if (npos == 0)
-		rc = list_refs(repo, 0, json);
-	else if ((rc = folio_repo_lock(repo, "folio branch")) < 0)
-		goto fail;
-	else if (del)
-		rc = folio_version_branch_delete(repo->version, pos[0]);
-	else
-		rc = folio_version_branch_create(repo->version, pos[0], npos > 1 ? pos[1] : "HEAD", force);
-fail:
-	folio_repo_free(repo);
-	free(pos);
-	return rc < 0 ? cli_fail(rc) : EXIT_OK;
+	return refs_command(c, 0);
 }
 
 const char *const usage_switch =

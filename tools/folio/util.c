@@ -197,6 +197,50 @@ void progress_end(progress *p)
 	fputc('\n', stderr);
 }
 
+void cli_report_progress(size_t done, size_t total, uint64_t bytes, void *payload)
+{
+	cli_report *r = payload;
+
+	r->pr.total = total;
+	progress_update(&r->pr, done, bytes);
+}
+
+void cli_report_warn(const char *message, void *payload)
+{
+	const cli_report *r = payload;
+
+	fprintf(stderr, "folio %s: %s\n", r->cmd, message);
+}
+
+int cli_as_arg(const cli *c, const char *arg, int root_ok, char **out)
+{
+	size_t l = arg ? strlen(arg) : 0;
+
+	while (l > (root_ok ? 0 : 1) && arg[l - 1] == '/')
+		l--;
+	if (!(*out = strndup(arg ? arg : "", l))) {
+		fprintf(stderr, "folio %s: out of memory\n", c->argv[0]);
+		return EXIT_FAIL;
+	}
+	if ((root_ok && !**out) || folio_path_validate(*out) == 0)
+		return 0;
+	fprintf(stderr, "folio %s: --as %s: %s\n", c->argv[0], arg ? arg : "", folio_error_last());
+	free(*out);
+	*out = NULL;
+	return EXIT_USAGE;
+}
+
+int cli_parse_jobs(const cli *c, const char *s, int *out)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (*s == '\0' || *end || n < 1 || n > 256)
+		return cli_usage_error(c, "--jobs wants a number from 1 to 256, not '%s'", s);
+	*out = (int)n;
+	return 0;
+}
+
 void json_print(cJSON *j)
 {
 	char *s = cJSON_PrintUnformatted(j);

@@ -1,6 +1,7 @@
 /* Unit tests for core/labels: every adapter on hand-made fixtures
  * (tests/data/labels/, good and malformed), declared sources, hostile
- * paths, error lines, and the Debian labelme-examples sets. */
+ * paths, error lines, the label summary, and the Debian labelme-examples
+ * sets. */
 #include <criterion/criterion.h>
 #include <dirent.h>
 #include <math.h>
@@ -699,6 +700,63 @@ Test(declared, same_image_from_two_sources_merges)
 	cr_expect_eq(s.v[0].ntags, 1);
 	cr_expect_eq(s.v[0].width, 10);
 	folio_labelset_clear(&s);
+	folio_tree_clear(&t);
+}
+
+/* ---- summary ---- */
+
+Test(summary, counts_per_class_format_split_and_missing_images)
+{
+	static const memfile files[] = {
+		{ "train/a.jpg", "" },
+		{ "train/a.json", "{\"folio_labels\": 1, \"objects\": [{\"class\": \"cat\", \"box\": [1, 2, 3, 4]},"
+				  " {\"class\": \"dog\"}]}" },
+		{ "val/b.jpg", "" },
+		{ "val/b.json", "{\"folio_labels\": 1, \"objects\": [{\"class\": \"cat\"}]}" },
+		{ "c.json", "{\"images\": [{\"id\": 1, \"file_name\": \"val/b.jpg\"},"
+			    " {\"id\": 2, \"file_name\": \"gone.jpg\"}],"
+			    " \"annotations\": [{\"image_id\": 1, \"category_id\": 7, \"bbox\": [0, 0, 1, 1]}],"
+			    " \"categories\": [{\"id\": 7, \"name\": \"bird\"}]}" },
+		{ "predictions/p.json", "{\"folio_labels\": 1, \"image\": \"a.jpg\", \"prediction\": true,"
+					" \"objects\": [{\"class\": \"cat\", \"score\": 0.5}]}" },
+		{ NULL, NULL },
+	};
+	folio_tree t;
+	folio_labelset set;
+	folio_label_summary s;
+
+	load_mem(&set, &t, files);
+	cr_assert_eq(folio_labels_summary(&s, &set, &t), 0, "%s", folio_error_last());
+
+	/* ground truth: train/a (native), val/b (native + coco merged), gone.jpg (coco) */
+	cr_expect_eq(s.images, 3, "%zu", s.images);
+	cr_expect_eq(s.objects, 4, "%zu", s.objects);
+	cr_expect_eq(s.missing, 1);
+	cr_expect_eq(s.prediction_images, 1);
+	cr_expect_eq(s.prediction_objects, 1);
+	cr_expect_eq(s.formats[FOLIO_LABELS_COCO].files, 1, "one COCO file for two images");
+	cr_expect_eq(s.formats[FOLIO_LABELS_COCO].images + s.formats[FOLIO_LABELS_NATIVE].images, 4);
+	cr_assert_eq(s.nsplits, 2);
+	cr_expect_str_eq(s.splits[0].name, "train");
+	cr_expect_eq(s.splits[0].images, 1);
+	cr_expect_str_eq(s.splits[1].name, "val");
+	for (size_t i = 0; i < set.nclasses; i++) {
+		if (!strcmp(set.classes[i], "cat")) {
+			cr_expect_eq(s.class_objects[i], 2);
+			cr_expect_eq(s.class_predicted[i], 1);
+		}
+		if (!strcmp(set.classes[i], "bird"))
+			cr_expect_eq(s.class_objects[i], 1);
+	}
+	folio_label_summary_clear(&s);
+	folio_labelset_clear(&set);
+
+	/* an empty set */
+	memset(&set, 0, sizeof set);
+	cr_assert_eq(folio_labels_summary(&s, &set, &t), 0);
+	cr_expect_eq(s.images + s.objects + s.nsplits + s.missing, 0);
+	cr_expect_null(s.class_objects);
+	folio_label_summary_clear(&s);
 	folio_tree_clear(&t);
 }
 

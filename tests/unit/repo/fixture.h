@@ -1,0 +1,36 @@
+/*
+ * fixture.h — a fresh repository in a temp dir for the core/repo tests
+ * that store files (test_add.c, test_fsck.c): `dir` holds it, `repo` is
+ * open, and everything is removed afterwards.
+ */
+#ifndef FOLIO_TEST_REPO_FIXTURE_H
+#define FOLIO_TEST_REPO_FIXTURE_H
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../testutil.h"
+#include "folio/error.h"
+#include "folio/repo.h"
+
+static char dir[256], repo_path[300];
+static folio_repo *repo;
+
+static inline void fixture_setup(void)
+{
+	snprintf(dir, sizeof dir, "/tmp/folio-ut-repo.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(repo_path, sizeof repo_path, "%s/r", dir);
+	cr_assert_eq(folio_repo_init(repo_path), 0, "%s", folio_error_last());
+	cr_assert_eq(folio_repo_open(&repo, repo_path), 0, "%s", folio_error_last());
+}
+
+static inline void fixture_teardown(void)
+{
+	folio_repo_free(repo);
+	repo = NULL;
+	test_rmtree(dir);
+}
+
+#endif

@@ -10,20 +10,11 @@
 /* Index range [*lo, *hi) of entries equal to path or under path/. */
 static void prefix_range(const folio_tree *t, const char *path, size_t *lo, size_t *hi)
 {
-	size_t l = strlen(path);
-	size_t a = 0, b = t->n;
+	size_t l = strlen(path), i = folio_tree_lower_bound(t, path);
 
-	while (a < b) {
-		size_t m = a + (b - a) / 2;
-		if (strcmp(t->v[m].path, path) < 0)
-			a = m + 1;
-		else
-			b = m;
-	}
-	*lo = a;
+	*lo = i;
 	/* Entries under path/ need not be contiguous with path itself in
 	 * bytewise order ("a", "a-b", "a/c"), so scan the prefix run. */
-	size_t i = a;
 	while (i < t->n && strncmp(t->v[i].path, path, l) == 0)
 		i++;
 	*hi = i;

@@ -11,7 +11,7 @@
 CFG ?= release
 B := build/$(CFG)
 
-PKGS := libgit2 libzstd libcjson libcrypto vips fuse3 expat yaml-0.1
+PKGS := libgit2 libzstd zlib libcjson libcrypto vips fuse3 expat yaml-0.1
 CC ?= cc
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wvla -Wno-format-nonliteral

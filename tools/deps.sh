@@ -4,7 +4,7 @@
 # `make` and `make check` run that first and install only then.
 set -eu
 
-BUILD="build-essential pkg-config libgit2-dev libzstd-dev libssl-dev libcjson-dev
+BUILD="build-essential pkg-config libgit2-dev zlib1g-dev libzstd-dev libssl-dev libcjson-dev
 libvips-dev libfuse3-dev fuse3 libcriterion-dev git libexpat1-dev libyaml-dev"
 TEST="git-lfs libvips-tools labelme-examples dataset-fashion-mnist python3 python3-torchvision chromium"
 BENCH="git-annex time squashfuse squashfs-tools"

@@ -31,7 +31,7 @@
 #include "folio/oid.h"
 #include "folio/store.h"
 
-static char root[256];
+static char root[TEST_DIR_MAX];
 static char objdir[300];
 static char cachedir[300];
 static folio_store *store;
@@ -39,8 +39,7 @@ static folio_store *store;
 static void setup(void)
 {
 	cr_assert_eq(folio_analysis_init(), 0, "%s", folio_error_last());
-	snprintf(root, sizeof root, "/tmp/folio-analysis-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
+	test_mkdtemp(root, "analysis");
 	snprintf(objdir, sizeof objdir, "%s/objects", root);
 	snprintf(cachedir, sizeof cachedir, "%s/cache", root);
 	cr_assert_eq(folio_store_open(&store, objdir, 1), 0, "%s", folio_error_last());

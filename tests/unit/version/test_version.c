@@ -102,7 +102,7 @@ Test(version, init_gives_unborn_main)
 Test(version, open_missing_is_not_found)
 {
 	folio_version *v = NULL;
-	char path[128];
+	char path[TEST_DIR_MAX + 16];
 
 	snprintf(path, sizeof path, "%s/nope", F.dir);
 	cr_assert_eq(folio_version_open(&v, path), FOLIO_ENOTFOUND, "%s", folio_error_last());

@@ -278,10 +278,10 @@ static int mkdirs_for(char *path)
 const char *const usage_export =
 	"usage: folio export VERSION DIR [--copy]\n"
 	"\n"
-	"Materialises a version as plain files in DIR (absent or empty). Each\n"
-	"file is reflinked from the store where the filesystem can (btrfs, xfs),\n"
-	"else hardlinked (read-only: it shares the store's immutable file), else\n"
-	"copied. Compressed objects are decompressed.\n"
+	"Materialises a version as plain files in DIR (absent or empty; missing\n"
+	"parent folders are created). Each file is reflinked from the store where\n"
+	"the filesystem can (btrfs, xfs), else hardlinked (read-only: it shares the\n"
+	"store's immutable file), else copied. Compressed objects are decompressed.\n"
 	"\n"
 	"Options:\n"
 	"  --copy   never hardlink: every file is a writable copy (or a reflink)\n";
@@ -326,9 +326,17 @@ int cmd_export(cli *c)
 			rc = folio_error_set(FOLIO_EEXISTS, "%s is not empty; export into a new or empty folder", pos[1]);
 			goto fail;
 		}
-	} else if (mkdir(pos[1], 0777) < 0) {
-		rc = folio_error_errno(errno, "cannot create %s", pos[1]);
-		goto fail;
+	} else {
+		/* A new folder, with its missing parents ("DIR/" makes
+		 * mkdirs_for create DIR itself too). */
+		size_t l = strlen(pos[1]) + 2;
+		if (!(dest = malloc(l))) {
+			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
+			goto fail;
+		}
+		snprintf(dest, l, "%s/", pos[1]);
+		if ((rc = mkdirs_for(dest)) < 0)
+			goto fail;
 	}
 	progress pr;
 	progress_begin(&pr, "export", t.n);

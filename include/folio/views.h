@@ -99,9 +99,21 @@ int folio_pipeline_step(folio_set *out, char **canon, const folio_index *ix,
 int folio_pipeline_run(folio_set *out, char **canon, const folio_index *ix,
 		       const char *pipeline, folio_slice_cb slices, void *payload);
 
-/* The listing name of member i: its path, or "<rank>_<file name>". */
+/*
+ * The listing name of member i: its path in an unranked set; in a ranked
+ * set (after @sort) one flat name, "<rank>_<path>" with the rank 1-based
+ * and zero-padded to the digits of the set's size, and in the path '%'
+ * written "%25" and '/' written "%2F" (the extension stays last):
+ * "003_pets%2Fcat%2F0003.jpg" is the third of 100 to 999 members.
+ * FOLIO_EINVAL if it does not fit in size bytes.
+ */
 int folio_set_name(char *buf, size_t size, const folio_index *ix, const folio_set *s,
 		   size_t i);
+
+/* The inverse for a ranked name: its dataset path into path (size bytes)
+ * and its rank into *rank (may be NULL). FOLIO_EINVAL, naming the name,
+ * if it is not one folio_set_name makes. */
+int folio_set_name_decode(char *path, size_t size, size_t *rank, const char *name);
 
 /* A slice file's text for a pipeline (what `folio slice save` writes). */
 char *folio_slice_json(const char *pipeline, const char *description);

@@ -55,12 +55,18 @@ check_eq "@by/class/person count" "$(find "$V/@by/class/person" -type f | wc -l)
 check_eq "symbols and shell-safe spelling give one folder" \
 	"$(stat -c %i "$V/@where/brightness<0.5")" "$(stat -c %i "$V/@where/brightness=lt:0.5")"
 
-# Ranked sets: names carry the rank.
-check_eq "@sort/-brightness names" "$(ls "$V/@sort/-brightness/@limit/3" | tr '\n' ' ')" \
-	"1_2011_000025.jpg 2_2011_000025.jpg 3_2011_000025.jpg "
+# Ranked sets: flat names, the rank then the path with '/' written %2F
+# (and '%' %25), so three 2011_000025.jpg in three folders stay apart.
+R3="1_voc%2FAnnotationsVisualization%2F2011_000025.jpg 2_coco%2FJPEGImages%2F2011_000025.jpg 3_voc%2FJPEGImages%2F2011_000025.jpg"
+check_eq "@sort/-brightness names" "$(ls "$V/@sort/-brightness/@limit/3" | tr '\n' ' ')" "$R3 "
 check "query --json ranks" sh -c "'$FOLIO' query v1 @sort/-brightness/@limit/3 --json > '$T/rank.json'"
-check_eq "query ranks the same" "$(json '" ".join(s["name"] for s in j["samples"])' < "$T/rank.json")" \
-	"1_2011_000025.jpg 2_2011_000025.jpg 3_2011_000025.jpg"
+check_eq "query ranks the same" "$(json '" ".join(s["name"] for s in j["samples"])' < "$T/rank.json")" "$R3"
+for n in $(ls "$V/@sort/-brightness/@limit/20"); do
+	p=$(printf '%s' "$n" | sed 's/^[0-9]*_//; s/%2F/\//g; s/%25/%/g')
+	check_eq "ranked name $n is the file $p" "$(stat -c %i "$V/@sort/-brightness/@limit/20/$n")" \
+		"$(stat -c %i "$V/$p")"
+done
+check_eq "ranks are padded to the set's size" "$(ls "$V/@sort/-brightness/@limit/20" | head -1 | cut -d_ -f1)" "01"
 check_eq "@sample is reproducible" "$(ls -R "$V/@sample/4")" "$(ls -R "$V/@sample/4")"
 check_eq "@limit/1" "$(find "$V/@limit/1" -type f | wc -l)" "1"
 

@@ -19,6 +19,11 @@ nfiles=$(find "$SRC" -type f -o -type l | wc -l)
 check "init" folio init "$R"
 check_exit 1 "init twice refuses a non-empty folder" folio init "$R"
 check_err "not empty"
+check "init in a folder whose parents are missing" folio init "$T/new-home/datasets/pets"
+check "and it is a repository" folio -R "$T/new-home/datasets/pets" status
+touch "$T/a-file"
+check_exit 3 "init below a file" folio init "$T/a-file/pets"
+check_err "a-file"
 export FOLIO_REPO=$R
 
 check "status on an empty repo" folio status

@@ -262,17 +262,18 @@ fail:
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;
 }
 
+/* The folders a file at path goes in. */
 static int mkdirs_for(char *path)
 {
-	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		int r = mkdir(path, 0777);
-		int err = errno;
-		*p = '/';
-		if (r < 0 && err != EEXIST)
-			return folio_error_errno(err, "cannot create folder for %s", path);
-	}
-	return 0;
+	char *slash = strrchr(path, '/');
+	int rc;
+
+	if (!slash || slash == path)
+		return 0;
+	*slash = '\0';
+	rc = folio_path_mkdirs(path);
+	*slash = '/';
+	return rc;
 }
 
 const char *const usage_export =
@@ -326,17 +327,8 @@ int cmd_export(cli *c)
 			rc = folio_error_set(FOLIO_EEXISTS, "%s is not empty; export into a new or empty folder", pos[1]);
 			goto fail;
 		}
-	} else {
-		/* A new folder, with its missing parents ("DIR/" makes
-		 * mkdirs_for create DIR itself too). */
-		size_t l = strlen(pos[1]) + 2;
-		if (!(dest = malloc(l))) {
-			rc = folio_error_set(FOLIO_ENOMEM, "out of memory");
-			goto fail;
-		}
-		snprintf(dest, l, "%s/", pos[1]);
-		if ((rc = mkdirs_for(dest)) < 0)
-			goto fail;
+	} else if ((rc = folio_path_mkdirs(pos[1])) < 0) {
+		goto fail;  /* a new folder, and its missing parents */
 	}
 	progress pr;
 	progress_begin(&pr, "export", t.n);

@@ -100,22 +100,55 @@ $(B)/tests/unit_%: $$(call unit_objs,$$*) $(FSLIB) $(LIB)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(FSLIB) $(LIB) $(LIBS) -lcriterion
 
+# make check runs every part even when an earlier one fails -- lint, then
+# unit and integration tests in the release build, then both again under
+# ASan/UBSan -- so that one run reports every failure. Each failed part
+# (and the [FAIL]/FAIL lines of its output) is appended to CHECK_FAILED,
+# listed at the end; the exit status is non-zero if anything failed.
+CHECK_FAILED ?= /dev/null
+CHECK_LIST := $(CURDIR)/build/check-failed.txt
+
 check: deps-check
-	$(MAKE) --no-print-directory check-unit check-integration CFG=release
-	$(MAKE) --no-print-directory check-unit check-integration CFG=asan
+	@mkdir -p build && : > $(CHECK_LIST)
+	@$(MAKE) --no-print-directory lint || echo "make lint: banned functions (listed above)" >> $(CHECK_LIST)
+	-@$(MAKE) --no-print-directory -k check-unit check-integration CFG=release CHECK_FAILED=$(CHECK_LIST)
+	-@$(MAKE) --no-print-directory -k check-unit check-integration CFG=asan CHECK_FAILED=$(CHECK_LIST)
+	@echo; if [ -s $(CHECK_LIST) ]; then echo "== make check FAILED:"; cat $(CHECK_LIST); exit 1; \
+	else echo "== make check: lint, unit and integration tests (release and ASan/UBSan) all passed"; fi
 
 # fontconfig's process-lifetime allocations are not leaks (tests/lsan.supp).
 LSAN_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
 
-check-unit: $(UNIT_BINS) $(FOLIO)
-	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; \
-		$(LSAN_ENV) FOLIO_TEST_DATA=$(CURDIR)/tests/data $$t --jobs=2; done
+# $(call check_run,LABEL,COMMAND): runs COMMAND with its output shown;
+# when it fails, LABEL and the failure lines of its output go to
+# $(CHECK_FAILED). Prints how long it took (never checked). Exits with
+# COMMAND's status. (Its shell variables are run_*, so that a caller's
+# own survive.)
+check_run = run_t0=$$(date +%s); run_out=$(B)/.check.$$$$; \
+	{ { $(2); } 2>&1; echo $$? > $$run_out.rc; } | tee $$run_out.log; run_rc=$$(cat $$run_out.rc); \
+	echo "-- $(1): $$( [ $$run_rc = 0 ] && echo passed || echo "FAILED (exit $$run_rc)") in $$(( $$(date +%s) - run_t0 )) s"; \
+	if [ $$run_rc != 0 ]; then { echo "$(1)"; grep -E '^\[FAIL\]|^FAIL|died \(exit|SUMMARY: [A-Za-z]+Sanitizer' \
+		$$run_out.log | sed 's/^/    /'; } >> $(CHECK_FAILED); fi; rm -f $$run_out.rc $$run_out.log; [ $$run_rc = 0 ]
 
-check-integration: $(FOLIO) $(FOLIOFS)
-	$(LSAN_ENV) FOLIO=$(CURDIR)/$(FOLIO) tests/integration/run.sh
+# Builds what it can (-k), then runs every unit binary that built, even
+# after one fails.
+check-unit:
+	@$(MAKE) --no-print-directory -k $(UNIT_BINS) $(FOLIO) || \
+		echo "build ($(CFG)): unit tests did not all build (see above)" >> $(CHECK_FAILED)
+	@rc=0; for t in $(UNIT_BINS); do echo "== $$t"; \
+		if ! $(MAKE) --no-print-directory -q $$t 2>/dev/null; then \
+			echo "unit ($(CFG)): $$t did not build" | tee -a $(CHECK_FAILED); rc=1; continue; fi; \
+		$(call check_run,unit ($(CFG)): $$t,$(LSAN_ENV) FOLIO_TEST_DATA=$(CURDIR)/tests/data $$t --jobs=2) || rc=1; \
+	done; exit $$rc
+
+check-integration:
+	@$(MAKE) --no-print-directory $(FOLIO) $(FOLIOFS) || \
+		{ echo "build ($(CFG)): folio or foliofs did not build" >> $(CHECK_FAILED); exit 1; }
+	@echo "== integration ($(CFG))"; \
+	$(call check_run,integration ($(CFG)),$(LSAN_ENV) FOLIO=$(CURDIR)/$(FOLIO) tests/integration/run.sh)
 
 check-asan:
-	$(MAKE) --no-print-directory check-unit check-integration CFG=asan
+	$(MAKE) --no-print-directory -k check-unit check-integration CFG=asan
 
 bench: bench-import bench-read bench-index bench-head
 
@@ -164,10 +197,14 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(FOLIO) $(FOLIOFS) $(DESTDIR)$(PREFIX)/bin/
 
-# Banned functions (not thread-safe or unbounded), checked like curl does.
+# Banned functions (not thread-safe, or unbounded), checked like curl does,
+# in every C file of the tree: library, tools, benchmarks and tests. Use
+# snprintf / folio_buf, strtok_r, folio_error_errno (or %m), localtime_r
+# and gmtime_r, memcpy with a checked length, mkstemp / mkdtemp.
+LINT_SRC = $(shell find core fs include tools tests -name '*.[ch]' | sort)
+BANNED := sprintf|vsprintf|strcat|strncat|strcpy|gets|strtok|strerror|localtime|gmtime|asctime|ctime|tmpnam|tempnam|mktemp
 lint:
-	@! grep -nE '\b(sprintf|strcat|strtok|strerror|localtime|gmtime|asctime|ctime)\s*\(' \
-		$(CORE_SRC) $(CLI_SRC) $(FS_SRC) tools/foliofs/*.c include/folio/*.h fs/*.h || \
+	@! grep -nE '\b($(BANNED))\s*\(' $(LINT_SRC) || \
 		{ echo "banned function used (see above)"; exit 1; }
 
 clean:

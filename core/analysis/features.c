@@ -34,12 +34,40 @@ static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result;
 static uint64_t computed;   /* images decoded; atomic builtins only */
 
+/*
+ * libvips warns through GLib (log domain "VIPS") as it meets damage in a
+ * file: "not enough data", "error in tile 0 x 48", a PNG chunk too large.
+ * Loaders run with fail_on = warning, so the same damage also makes the
+ * load fail, and that failure reaches the user as the image's error
+ * (features.error, with the file's name, in `folio index` and the views).
+ * The bare warning -- no file name, printed from a libvips worker thread
+ * to stderr, which is the daemon's log -- adds only noise there, so it is
+ * printed only with FOLIO_DEBUG=1, as "folio: libvips: <text>". GLib's
+ * criticals and errors (bugs, not bad files) keep the default handler.
+ */
+static int show_vips_warnings;
+
+static void vips_warning(const gchar *domain, GLogLevelFlags level, const gchar *msg,
+			 gpointer data)
+{
+	(void)domain;
+	(void)level;
+	(void)data;
+	if (show_vips_warnings)
+		fprintf(stderr, "folio: libvips: %s\n", msg);
+}
+
 static void do_init(void)
 {
+	const char *debug = getenv("FOLIO_DEBUG");
+
 	if (VIPS_INIT("folio")) {
 		init_result = -1;
 		return;
 	}
+	show_vips_warnings = debug && *debug && strcmp(debug, "0") != 0;
+	g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING | G_LOG_LEVEL_MESSAGE,
+			  vips_warning, NULL);
 	vips_cache_set_max(0);
 	vips_cache_set_max_mem(0);
 	vips_concurrency_set(1);

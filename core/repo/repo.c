@@ -76,8 +76,8 @@ int folio_repo_init(const char *path)
 		if (!is_empty_dir(path))
 			return folio_error_set(FOLIO_EEXISTS,
 				"%s is not empty; folio init needs a new or empty folder", path);
-	} else if (mkdir(path, 0777) < 0) {
-		return folio_error_errno(errno, "cannot create repository folder %s", path);
+	} else if ((rc = folio_path_mkdirs(path)) < 0) {
+		return rc;  /* a new folder, and its missing parents */
 	}
 
 	static const char *dirs[] = { "objects", "stage", "cache" };

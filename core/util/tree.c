@@ -1,14 +1,17 @@
 /*
  * tree.c — the flattened, path-sorted file list shared by the stage, the
- * version module and diff; and validation of user-supplied dataset paths.
+ * version module and diff; validation of user-supplied dataset paths; and
+ * making folders with their parents (mkdir -p) for init and export.
  *
  * Paths are compared bytewise (strcmp), which is also the order git keeps
  * for files within one directory; callers never depend on git's own
  * ordering, they only need one total order.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "folio/error.h"
 #include "folio/tree.h"
@@ -265,4 +268,33 @@ char *folio_path_join(const char *a, const char *b)
 	s[la] = '/';
 	memcpy(s + la + 1, b, lb + 1);
 	return s;
+}
+
+int folio_path_mkdirs(const char *path)
+{
+	char *p = strdup(path);
+	struct stat st;
+	int rc = 0;
+
+	if (!p)
+		return folio_error_set(FOLIO_ENOMEM, "out of memory");
+	for (char *s = *p ? strchr(p + 1, '/') : NULL;; s = strchr(s + 1, '/')) {
+		if (s)
+			*s = '\0';
+		if (*p && mkdir(p, 0777) < 0 && errno != EEXIST) {
+			rc = folio_error_errno(errno, "cannot create folder %s", p);
+			break;
+		}
+		if (!s)
+			break;
+		*s = '/';
+	}
+	if (rc == 0) {
+		if (stat(path, &st) < 0)
+			rc = folio_error_errno(errno, "cannot create folder '%s'", path);
+		else if (!S_ISDIR(st.st_mode))
+			rc = folio_error_set(FOLIO_EEXISTS, "%s exists and is not a folder", path);
+	}
+	free(p);
+	return rc;
 }

@@ -9,6 +9,7 @@
  * allocates one output set; nothing here is cached (the daemon caches sets
  * per folder; outputs are cached by output.c).
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,24 +61,87 @@ void folio_set_clear(folio_set *s)
 
 /* ---- names ------------------------------------------------------------- */
 
+/*
+ * A ranked member is one flat file name, "<rank>_<path>": the rank
+ * (1-based) zero-padded to the digits of the set's size, so that `ls`
+ * lists the ranking in order, then the dataset path with '%' written "%25"
+ * and '/' written "%2F". The path comes back exactly
+ * (folio_set_name_decode), so cats/0003.jpg and dogs/0003.jpg stay apart,
+ * and the extension stays last, so viewers still see an image.
+ */
 int folio_set_name(char *buf, size_t size, const folio_index *ix, const folio_set *s,
 		   size_t i)
 {
 	const char *path = folio_index_path(ix, &ix->samples[s->v[i]]);
-	int n;
+	size_t n;
+	int k;
 
 	if (!s->ordered) {
-		n = snprintf(buf, size, "%s", path);
-	} else {
-		int width = 1;
-		for (size_t m = s->n; m >= 10; m /= 10)
-			width++;
-		const char *base = strrchr(path, '/');
-		n = snprintf(buf, size, "%0*zu_%s", width, i + 1, base ? base + 1 : path);
+		k = snprintf(buf, size, "%s", path);
+		if (k < 0 || (size_t)k >= size)
+			goto too_long;
+		return 0;
 	}
-	if (n < 0 || (size_t)n >= size)
-		return folio_error_set(FOLIO_EINVAL, "name too long: %s", path);
+	int width = 1;
+	for (size_t m = s->n; m >= 10; m /= 10)
+		width++;
+	k = snprintf(buf, size, "%0*zu_", width, i + 1);
+	if (k < 0 || (size_t)k >= size)
+		goto too_long;
+	n = (size_t)k;
+	for (const char *p = path; *p; p++) {
+		const char *esc = *p == '%' ? "%25" : *p == '/' ? "%2F" : NULL;
+		size_t len = esc ? 3 : 1;
+		if (n + len >= size)
+			goto too_long;
+		memcpy(buf + n, esc ? esc : p, len);
+		n += len;
+	}
+	buf[n] = '\0';
 	return 0;
+too_long:
+	return folio_error_set(FOLIO_EINVAL, "name too long: %s", path);
+}
+
+int folio_set_name_decode(char *path, size_t size, size_t *rank, const char *name)
+{
+	const char *p = name;
+	size_t r = 0, n = 0;
+
+	for (; isdigit((unsigned char)*p); p++) {
+		if (r > (SIZE_MAX - 9) / 10)
+			goto bad;
+		r = r * 10 + (size_t)(*p - '0');
+	}
+	if (p == name || *p != '_' || r == 0 || !p[1])
+		goto bad;
+	for (p++; *p; p++) {
+		char c = *p;
+		if (c == '/')
+			goto bad;
+		if (c == '%') {
+			if (p[1] == '2' && p[2] == '5')
+				c = '%';
+			else if (p[1] == '2' && (p[2] == 'F' || p[2] == 'f'))
+				c = '/';
+			else
+				goto bad;
+			p += 2;
+		}
+		if (n + 1 >= size)
+			return folio_error_set(FOLIO_EINVAL, "'%s': the path is too long", name);
+		path[n++] = c;
+	}
+	path[n] = '\0';
+	if (folio_path_validate(path) < 0)
+		return folio_error_set(FOLIO_EINVAL, "'%s' names '%s', which is not a dataset path",
+				       name, path);
+	if (rank)
+		*rank = r;
+	return 0;
+bad:
+	return folio_error_set(FOLIO_EINVAL,
+		"'%s' is not a ranked name (<rank>_<path>, '/' written %%2F and '%%' %%25)", name);
 }
 
 /* ---- helpers of the view files ---------------------------------------- */

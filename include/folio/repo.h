@@ -30,7 +30,8 @@ typedef struct folio_repo {
 	int objects_lock_fd;     /* REPO/objects.lock while held, else -1 */
 } folio_repo;
 
-/* Makes path (absent or an empty folder) a new repository. */
+/* Makes path (an empty folder, or absent: then it is made, with its missing
+ * parents) a new repository. */
 int folio_repo_init(const char *path);
 
 /* Opens an existing repository; FOLIO_ENOTFOUND if path is not one. */

@@ -84,6 +84,11 @@ int folio_path_under(const char *path, const char *dir);
  * out of memory. */
 char *folio_path_join(const char *a, const char *b);
 
+/* mkdir -p: makes the folder path (a filesystem path) and its missing
+ * parents. 0 if it is a folder now; else a FOLIO_E* code and a message
+ * naming the folder that could not be made (or the file in the way). */
+int folio_path_mkdirs(const char *path);
+
 /* 1 if the string is valid UTF-8 (no overlongs, no surrogates). */
 int folio_utf8_valid(const char *s, size_t len);
 

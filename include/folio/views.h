@@ -91,9 +91,21 @@ int folio_set_limit(folio_set *out, const folio_set *in, size_t n);
 int folio_set_balance(folio_set *out, const folio_index *ix, const folio_set *in,
 		      const char *field, uint64_t seed);
 
-/* The listing name of member i: its path, or its rank name when ranked. */
+/*
+ * The listing name of member i: its path in an unranked set; in a ranked
+ * set (after @sort) one flat name, "<rank>_<path>" with the rank 1-based
+ * and zero-padded to the digits of the set's size, and in the path '%'
+ * written "%25" and '/' written "%2F" (the extension stays last):
+ * "003_pets%2Fcat%2F0003.jpg" is the third of 100 to 999 members.
+ * FOLIO_EINVAL if it does not fit in size bytes.
+ */
 int folio_set_name(char *buf, size_t size, const folio_index *ix, const folio_set *s,
 		   size_t i);
+
+/* The inverse for a ranked name: its dataset path into path (size bytes)
+ * and its rank into *rank (may be NULL). FOLIO_EINVAL, naming the name,
+ * if it is not one folio_set_name makes. */
+int folio_set_name_decode(char *path, size_t size, size_t *rank, const char *name);
 
 /* ---- the context a view runs in ------------------------------------------ */
 

@@ -432,7 +432,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (load_entries(&d, src) != 0) {
-		fprintf(stderr, "ptdemo: cannot read %s: %s\n", src, strerror(errno));
+		fprintf(stderr, "ptdemo: cannot read %s: %m\n", src);
 		return 1;
 	}
 

@@ -4,7 +4,8 @@
 # contents, checks from the demo's exit counters that passthrough opens never
 # send a READ to the daemon, that it falls back cleanly (writeback cache on,
 # no CAP_SYS_ADMIN, registration refused), and times reading a 5 MB file 50x
-# natively, through plain FUSE and through passthrough.
+# natively, through plain FUSE and through passthrough (printed only: no
+# check depends on how fast anything ran).
 #
 #   tests/fs/passthrough_test.sh            (from the repository root, as root)
 #   PT_SANITIZE=1 tests/fs/passthrough_test.sh   builds with ASan/UBSan
@@ -110,7 +111,7 @@ FILES=("big.bin" "odd size.bin" "empty" "small.txt")
 # ---- helpers ----------------------------------------------------------------
 # start NAME OPTS: mounts the demo on $T/mnt-NAME (log in $T/NAME.log)
 start() {
-	local name=$1 opts=$2 mnt=$T/mnt-$1 i
+	local name=$1 opts=$2 mnt=$T/mnt-$1
 	mkdir -p "$mnt"
 	MOUNTS+=("$mnt")
 	if [ -n "$opts" ]; then
@@ -119,7 +120,9 @@ start() {
 		"$DEMO" "$SRC" "$mnt" 2>"$T/$name.log" &
 	fi
 	PIDS[$name]=$!
-	for i in $(seq 200); do
+	# a generous deadline: a sanitizer build on busy cores starts slowly
+	local end=$((SECONDS + 120))
+	while [ "$SECONDS" -lt "$end" ]; do
 		mountpoint -q "$mnt" && return 0
 		kill -0 "${PIDS[$name]}" 2>/dev/null || break
 		sleep 0.05
@@ -288,9 +291,10 @@ if start t_plain "" && start t_pt "pt"; then
 	line native "$native"
 	line "plain FUSE" "$plain"
 	line passthrough "$pt"
+	# The times are printed, never asserted: the suite runs on machines
+	# whose cores are busy with other work.
 	if [ "$expect_pt" = 1 ]; then
 		check_eq "timing: passthrough reads never reached the daemon" "$(counter t_pt reads)" 0
-		check "timing: passthrough faster than plain FUSE ($pt us vs $plain us)" test "$pt" -lt "$plain"
 	fi
 fi
 

@@ -60,6 +60,35 @@ check_eq() {
 	if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', wanted '$3'"; fi
 }
 
+# wait_until [-t SECONDS] COMMAND...: runs COMMAND every 0.05 s until it
+# succeeds; fails once SECONDS (default $WAIT_TIMEOUT, else 120) have
+# passed. For what happens "soon" -- a mount answering, the refs watcher
+# noticing a commit, a daemon exiting, a helper taking a lock: a sanitizer
+# build on a machine whose cores are busy can take many times longer than
+# usual, so only a hang may fail a test, never slowness.
+wait_until() {
+	local limit=${WAIT_TIMEOUT:-120}
+	if [ "$1" = -t ]; then limit=$2; shift 2; fi
+	local end=$((SECONDS + limit))
+	until "$@" >/dev/null 2>&1; do
+		[ "$SECONDS" -lt "$end" ] || return 1
+		sleep 0.05
+	done
+}
+
+# hold_lock FILE: starts a process that holds flock(2) on FILE until it is
+# killed (registered in the exit trap), and returns once it holds it; its
+# pid is in $locker.
+hold_lock() {
+	( flock 9 && exec sleep 3600 ) 9>"$1" &
+	locker=$!
+	cleanup_hooks+=("kill $locker 2>/dev/null")
+	wait_until not flock -n "$1" true
+}
+
+# not COMMAND...: succeeds when COMMAND fails (for wait_until and check).
+not() { ! "$@"; }
+
 # json EXPR < file: evaluates a Python expression on the parsed JSON (as j).
 json() {
 	/usr/bin/python3 -c 'import json,sys; j=json.load(sys.stdin); print(eval(sys.argv[1]))' "$1"

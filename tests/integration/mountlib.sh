@@ -2,7 +2,8 @@
 #
 # mount_repo REPO MNT [OPTS...]: mounts and waits until both MNT and
 # MNT/HEAD answer; registers an unmount in the exit trap. scan_log REPO:
-# the daemon log must hold no error, sanitizer report or crash.
+# the daemon log must hold no error, sanitizer report or crash. Waits go
+# through wait_until (lib.sh): generous deadlines, never a fixed sleep.
 
 FOLIOFS=$(dirname "$FOLIO")/foliofs
 
@@ -22,16 +23,26 @@ force_unmount() {
 	return 0
 }
 
+# mount_ready MNT: waits until MNT and MNT/HEAD answer.
+mount_answers() { mountpoint -q "$1" && mountpoint -q "$1/HEAD"; }
+mount_ready() { wait_until mount_answers "$1"; }
+
+# appeared PATH: waits until PATH exists (the refs watcher or the stage
+# made it appear).
+appeared() {
+	wait_until test -e "$1"
+}
+
+# daemon_gone MNT: waits until no foliofs serves MNT any more.
+daemon_serves() { pgrep -f "foliofs.*$1\$" >/dev/null; }
+daemon_gone() { wait_until not daemon_serves "$1"; }
+
 mount_repo() {
 	local repo=$1 mnt=$2; shift 2
 	mkdir -p "$mnt"
 	cleanup_hooks+=("force_unmount '$mnt'")
 	"$FOLIO" mount "$repo" "$mnt" "$@" || return 1
-	local i
-	for i in $(seq 1 100); do
-		mountpoint -q "$mnt" && mountpoint -q "$mnt/HEAD" && return 0
-		sleep 0.05
-	done
+	mount_ready "$mnt" && return 0
 	echo "mount of $repo on $mnt did not become ready" >&2
 	return 1
 }

@@ -19,6 +19,11 @@ nfiles=$(find "$SRC" -type f -o -type l | wc -l)
 check "init" folio init "$R"
 check_exit 1 "init twice refuses a non-empty folder" folio init "$R"
 check_err "not empty"
+check "init in a folder whose parents are missing" folio init "$T/new-home/datasets/pets"
+check "and it is a repository" folio -R "$T/new-home/datasets/pets" status
+touch "$T/a-file"
+check_exit 3 "init below a file" folio init "$T/a-file/pets"
+check_err "a-file"
 export FOLIO_REPO=$R
 
 check "status on an empty repo" folio status
@@ -132,11 +137,28 @@ check "link kept" test "$(readlink "$T/out/ds/latest")" = images/sub
 check_exit 1 "export into a non-empty folder" folio export HEAD "$T/out"
 check "export --copy is writable" folio export HEAD "$T/out2" --copy
 check "copy is writable" test -w "$T/out2/ds/extra.json"
+check "export into a folder whose parents are missing" folio export v1-annotated "$T/new/deeper/out"
+check "all of it" diff -r --no-dereference "$T/new/deeper/out/ds" "$SRC"
+check_exit 3 "export below a file" folio export HEAD "$T/out/ds/classes.txt/sub"
+check_err "classes.txt"
 
 # Repository discovery: cwd and parents, -R, FOLIO_REPO.
 unset FOLIO_REPO
 check "discovered from a subfolder" bash -c "cd '$R/objects' && $FOLIO log -n 1 --oneline"
 check "-R" folio -R "$R" log -n 1
+# The global -R / --repo REPO / --repo=REPO also after the command name.
+check "-R after the command" folio log -n 1 -R "$R"
+check "--repo after the command" folio ls HEAD ds --repo "$R"
+check "--repo= after the command" folio status --repo="$R"
+check "-RREPO after the command" folio diff v1-annotated HEAD "-R$R"
+check "-R between a command's own options" folio log --oneline -R "$R" -n 1
+check_exit 3 "-R after the command is used" folio status -R "$T/no-repo"
+check_err "no-repo"
+check_exit 2 "-R after the command needs a value" folio log -R
+check_err "needs a value"
+check "an option's value that looks like -R stays its value" folio -R "$R" tag noted -m -R
+check_eq "the tag message" "$(git --git-dir="$R/git" tag -l --format='%(contents:subject)' noted)" "-R"
+check_exit 3 "after --, -R is an argument" folio -R "$R" ls HEAD -- -R
 check_exit 3 "no repository" bash -c "cd '$T' && $FOLIO status"
 check_err "no folio repository"
 

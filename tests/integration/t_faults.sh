@@ -43,10 +43,7 @@ export FOLIO_REPO=$R
 folio add "$JPG" && folio commit -m base >/dev/null
 folio add "$LABELME"/bbox_detection/data_annotated/2011_000006.jpg
 # One process holds the lock (flock's child would inherit it otherwise).
-( flock 9 && exec sleep 30 ) 9>"$R/lock" &
-locker=$!
-cleanup_hooks+=("kill $locker 2>/dev/null")
-sleep 0.3
+check "another process holds the lock" hold_lock "$R/lock"
 FOLIO_LOCK_TIMEOUT=1 check_exit 4 "commit while locked" folio commit -m blocked
 check_err "locked"; check_err "FOLIO_LOCK_TIMEOUT"
 FOLIO_LOCK_TIMEOUT=1 check_exit 4 "add while locked" folio add "$JPG" --as other.jpg

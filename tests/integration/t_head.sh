@@ -48,7 +48,6 @@ check_eq "status" "$(json 'sorted(c["path"] for c in j["diff"]["changes"])' < "$
 check "commit while mounted" folio commit -m "edited through the mount"
 check "tag it" folio tag v2
 check "HEAD still shows the same files" cmp "$H/ds/b2.jpg" "$JPG2"
-appeared() { for i in $(seq 1 30); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
 check "tags/v2 appears" appeared "$M/tags/v2/ds/b2.jpg"
 check "read back from tags/" cmp "$M/tags/v2/ds/moved/deeper/c.jpg" "$JPG1"
 check_eq "text read back" "$(cat "$M/tags/v2/ds/classes.txt")" "$(printf 'cat\ndog')"
@@ -80,7 +79,7 @@ while not os.path.exists(go):
 f.write(" and the rest"); f.close()
 PY
 pywriter=$!
-for i in $(seq 1 200); do [ -e "$T/ready" ] && break; sleep 0.02; done
+check "the writer has written half" wait_until test -e "$T/ready"
 check "status while a file is half written" folio status --json
 check_eq "not staged while open for writing" "$(json '[c["path"] for c in j["diff"]["changes"] if c["path"]=="ds/partial.txt"]' < "$T/.out")" "[]"
 touch "$T/go"; wait $pywriter
@@ -102,7 +101,7 @@ for i in $(seq 1 10); do dd if="$T/kill/f$i" of="$H/ds/k$i.bin" conv=fsync statu
 writer=$!
 sleep 0.05
 pkill -9 -f "foliofs.*$M\$"
-for i in $(seq 1 100); do pgrep -f "foliofs.*$M\$" >/dev/null || break; sleep 0.05; done
+check "the killed daemon is gone" daemon_gone "$M"
 wait $writer 2>/dev/null
 check_exit 1 "mount over the dead mount is refused" folio mount "$R" "$M"
 check_err "folio mount already.*folio umount"

@@ -73,22 +73,22 @@ check "and a listing of xattrs is empty" test -z "$(/usr/bin/python3 -c 'import 
 check "df on the mount" df "$M"
 check "ls -l of a version" ls -lR "$M/tags/v1/"
 
-# New commits, branches and tags appear within a second.
+# New commits, branches and tags appear (the refs watcher: usually within
+# a second).
 cp "$LABELME"/bbox_detection/data_annotated/2011_000006.jpg "$T/x.jpg"
 folio add "$T/x.jpg" --as ds/new.jpg && folio commit -m v2 >/dev/null
 folio tag v2 && folio branch feature/x v1
 V2=$(folio log --json -n1 | json 'j[0]["id"]')
-appeared() { for i in $(seq 1 200); do [ -e "$1" ] && return 0; sleep 0.05; done; return 1; }
 check "tags/v2 appears" appeared "$M/tags/v2/ds/new.jpg"
-check "branches/main moved" bash -c "for i in \$(seq 1 200); do [ -e '$M/branches/main/ds/new.jpg' ] && exit 0; sleep 0.05; done; exit 1"
-check "a branch with a slash" bash -c "for i in \$(seq 1 200); do [ -d '$M/branches/feature/x/ds' ] && exit 0; sleep 0.05; done; exit 1"
+check "branches/main moved" wait_until test -e "$M/branches/main/ds/new.jpg"
+check "a branch with a slash" wait_until test -d "$M/branches/feature/x/ds"
 check "it is v1" same_dir "$M/branches/feature/x" "$M/commits/$V1"
 check "through it" test -f "$M/branches/feature/x/ds/run.sh"
 check "commits/ lists both" test "$(ls "$M/commits" | grep -c '^[0-9a-f]\{40\}$')" = 2
 c=$(stat -c %i "$M/tags/v2/ds/images/2011_000003.jpg")
 check_eq "same file in two versions shares an inode" "$c" "$a"
 folio tag -d v2
-check "a deleted tag disappears" bash -c "for i in \$(seq 1 200); do [ ! -e '$M/tags/v2' ] && exit 0; sleep 0.05; done; exit 1"
+check "a deleted tag disappears" wait_until test ! -e "$M/tags/v2"
 
 # Many parallel readers with checksums.
 (cd "$SRC" && find . -type f -exec md5sum {} + | sort -k2) > "$T/want.md5"
@@ -107,9 +107,6 @@ check_exit 1 "mount a repository twice" folio mount "$R" "$T/m2" 2>/dev/null || 
 mkdir -p "$T/m3"
 check_exit 1 "mount a repository twice" folio mount "$R" "$T/m3"
 check_err "already mounted"
-( flock 9 && exec sleep 20 ) 9>"$R/lock" &
-locker=$!
-cleanup_hooks+=("kill $locker 2>/dev/null")
 
 # Mount options: a mode or scheduling value that does not exist is refused.
 check_exit 2 "an unknown mount option" folio mount -o bogus "$R" "$T/m2"
@@ -125,10 +122,11 @@ check "still serving" cmp "$M/tags/v1/ds/big.bin" "$SRC/big.bin"
 check "umount --lazy" folio umount --lazy "$M"
 check "the open file still reads" cmp /dev/fd/7 "$SRC/big.bin"
 exec 7<&-
-check "daemon gone once the file is closed" bash -c "for i in \$(seq 1 100); do pgrep -f 'foliofs.*$M\$' >/dev/null || exit 0; sleep 0.05; done; exit 1"
+check "daemon gone once the file is closed" daemon_gone "$M"
 
 # A locked repository refuses to mount with a clear error.
 mkdir -p "$T/m4"
+check "another process holds the lock" hold_lock "$R/lock"
 FOLIO_LOCK_TIMEOUT=1 check_exit 1 "mount a locked repository" folio mount "$R" "$T/m4"
 check_err "locked"
 kill $locker; wait $locker 2>/dev/null

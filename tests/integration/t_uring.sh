@@ -35,9 +35,16 @@ check "the daemon uses the queues" grep -q 'io_uring: requests go through per-CP
 # the daemon's pid, from its "mounted" log line
 daemon_pid() { grep -o 'foliofs\[[0-9]*\] mounted' "$1" | tail -1 | grep -o '[0-9][0-9]*'; }
 idle_threads() { ps -L -o cls= -p "$1" | grep -c IDL; }
+# PID LOG: its queue threads are at SCHED_IDLE -- or, on a machine whose
+# cores other work keeps busy, the watchdog has already seen them starve
+# and put them back to normal priority (and said so in LOG).
+idle_or_promoted() {
+	[ "$(idle_threads "$1")" -ge 1 ] ||
+		grep -qE 'uring: queue thread [0-9]+ waited [0-9]+ ms for a CPU' "$2"
+}
 check "its queue threads wait at SCHED_IDLE" grep -q 'queues (their threads wait at SCHED_IDLE)' "$R/cache/foliofs.log"
 pid=$(daemon_pid "$R/cache/foliofs.log")
-check "ps shows them at SCHED_IDLE" test "$(idle_threads "$pid")" -ge 1
+check "ps shows them at SCHED_IDLE" idle_or_promoted "$pid" "$R/cache/foliofs.log"
 V=$M/tags/v1/ds
 for f in big.bin 2011_000003.jpg 2011_000025.jpg text.txt sub/deeper/l7.txt; do
 	check "$f reads back" cmp "$V/$f" "$T/src/$f"
@@ -86,18 +93,16 @@ scan_log "$R"
 mkdir -p "$M"
 cleanup_hooks+=("force_unmount '$M'")
 "$FOLIO" mount -f -o uring "$R" "$M" 2>"$T/fg.log" &
-for i in $(seq 1 100); do mountpoint -q "$M" && mountpoint -q "$M/HEAD" && break; sleep 0.05; done
-check "a foreground mount -o uring" mountpoint -q "$M"
+check "a foreground mount -o uring" mount_ready "$M"
 pid=$(daemon_pid "$T/fg.log")
-check "its queue threads start at SCHED_IDLE" test "$(idle_threads "$pid")" -ge 1
+check "its queue threads start at SCHED_IDLE" idle_or_promoted "$pid" "$T/fg.log"
 hogs=()
 for i in $(seq 1 $((2 * $(nproc)))); do (while :; do :; done) & hogs+=($!); done
 cleanup_hooks+=("kill ${hogs[*]} 2>/dev/null")
-check "16 parallel readers while every CPU is busy" timeout 120 bash -c "cd '$V' && find . -type f -print0 | xargs -0 -P 16 -n 8 sha256sum | sort -k2 > '$T/got3'"
+check "16 parallel readers while every CPU is busy" timeout 300 bash -c "cd '$V' && find . -type f -print0 | xargs -0 -P 16 -n 8 sha256sum | sort -k2 > '$T/got3'"
 check "they read the same bytes" cmp "$T/got3" "$T/want"
-for i in $(seq 1 40); do grep -q 'run at normal priority from now on' "$T/fg.log" && break; sleep 0.05; done
+check "the watchdog saw the starved queue threads" wait_until grep -qE 'uring: queue thread [0-9]+ waited [0-9]+ ms for a CPU.*run at normal priority' "$T/fg.log"
 kill "${hogs[@]}" 2>/dev/null
-check "the watchdog saw the starved queue threads" grep -qE 'uring: queue thread [0-9]+ waited [0-9]+ ms for a CPU' "$T/fg.log"
 check_eq "no thread is left at SCHED_IDLE" "$(idle_threads "$pid")" 0
 check "umount" folio umount "$M"
 wait

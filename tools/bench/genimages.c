@@ -242,7 +242,7 @@ static int mkdir_p(const char *dir)
 		errno = ENAMETOOLONG;
 		return -1;
 	}
-	strcpy(buf, dir);
+	memcpy(buf, dir, strlen(dir) + 1);
 	for (char *p = buf + 1; *p; p++) {
 		if (*p != '/')
 			continue;

@@ -81,7 +81,7 @@ static int open_quiet(const char *path)
 	if (fd < 0 && errno == EPERM)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		fprintf(stderr, "pagecache: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "pagecache: %s: %m\n", path);
 	return fd;
 }
 
@@ -97,7 +97,7 @@ static int scan(struct tally *t, const char *path)
 	if ((fd = open_quiet(path)) < 0)
 		return -1;
 	if (fstat(fd, &st) != 0) {
-		fprintf(stderr, "pagecache: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "pagecache: %s: %m\n", path);
 		goto out;
 	}
 	t->files++;
@@ -108,13 +108,15 @@ static int scan(struct tally *t, const char *path)
 	npages = ((uint64_t)st.st_size + (uint64_t)page_size - 1) / (uint64_t)page_size;
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
 	if (map == MAP_FAILED) {
-		fprintf(stderr, "pagecache: mapping %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "pagecache: mapping %s: %m\n", path);
 		goto out;
 	}
 	vec = malloc(npages);
 	if (!vec || mincore((void *)map, (size_t)st.st_size, vec) != 0) {
-		fprintf(stderr, "pagecache: mincore of %s: %s\n", path,
-			vec ? strerror(errno) : "out of memory");
+		if (vec)
+			fprintf(stderr, "pagecache: mincore of %s: %m\n", path);
+		else
+			fprintf(stderr, "pagecache: mincore of %s: out of memory\n", path);
 		goto out;
 	}
 	for (i = 0; i < npages; i++) {
@@ -134,8 +136,7 @@ static int scan(struct tally *t, const char *path)
 		}
 		if (pread(kpageflags_fd, &flags, sizeof flags,
 			  (off_t)((ent & PFN_MASK) * sizeof flags)) != sizeof flags) {
-			fprintf(stderr, "pagecache: reading /proc/kpageflags: %s\n",
-				strerror(errno));
+			fprintf(stderr, "pagecache: reading /proc/kpageflags: %m\n");
 			goto out;
 		}
 		t->resident++;
@@ -164,8 +165,8 @@ static int drop(struct tally *t, const char *path)
 	err = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
 	close(fd);
 	if (err) {
-		fprintf(stderr, "pagecache: dropping %s from the page cache: %s\n",
-			path, strerror(err));
+		errno = err;
+		fprintf(stderr, "pagecache: dropping %s from the page cache: %m\n", path);
 		return -1;
 	}
 	return 0;
@@ -211,8 +212,7 @@ int main(int argc, char **argv)
 		kpageflags_fd = open("/proc/kpageflags", O_RDONLY | O_CLOEXEC);
 	}
 	if (!dropping && (pagemap_fd < 0 || kpageflags_fd < 0)) {
-		fprintf(stderr, "pagecache: cannot open /proc/self/pagemap and /proc/kpageflags: %s (run as root)\n",
-			strerror(errno));
+		fprintf(stderr, "pagecache: cannot open /proc/self/pagemap and /proc/kpageflags: %m (run as root)\n");
 		return 2;
 	}
 	if (argc > 1) {

@@ -66,8 +66,10 @@ typedef struct cli_opt {
 	int *flag;         /* incremented for flags */
 } cli_opt;
 /* Parses options anywhere in argv; leaves positional arguments in
- * *pos / *npos. Returns 0 or EXIT_USAGE after printing an error. */
-int cli_parse(const cli *c, const cli_opt *opts, char ***pos, int *npos);
+ * *pos / *npos. The global -R REPO / --repo REPO / --repo=REPO is taken
+ * here too (into c->repo_arg) unless opts has a 'R' or "repo" option of
+ * its own. Returns 0 or EXIT_USAGE after printing an error. */
+int cli_parse(cli *c, const cli_opt *opts, char ***pos, int *npos);
 
 /* Progress bar on stderr when stdout and stderr are terminals. */
 typedef struct progress {

@@ -262,26 +262,27 @@ fail:
 	return rc < 0 ? cli_fail(rc) : EXIT_OK;
 }
 
+/* The folders a file at path goes in. */
 static int mkdirs_for(char *path)
 {
-	for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
-		*p = '\0';
-		int r = mkdir(path, 0777);
-		int err = errno;
-		*p = '/';
-		if (r < 0 && err != EEXIST)
-			return folio_error_errno(err, "cannot create folder for %s", path);
-	}
-	return 0;
+	char *slash = strrchr(path, '/');
+	int rc;
+
+	if (!slash || slash == path)
+		return 0;
+	*slash = '\0';
+	rc = folio_path_mkdirs(path);
+	*slash = '/';
+	return rc;
 }
 
 const char *const usage_export =
 	"usage: folio export VERSION DIR [--copy]\n"
 	"\n"
-	"Materialises a version as plain files in DIR (absent or empty). Each\n"
-	"file is reflinked from the store where the filesystem can (btrfs, xfs),\n"
-	"else hardlinked (read-only: it shares the store's immutable file), else\n"
-	"copied. Compressed objects are decompressed.\n"
+	"Materialises a version as plain files in DIR (absent or empty; missing\n"
+	"parent folders are created). Each file is reflinked from the store where\n"
+	"the filesystem can (btrfs, xfs), else hardlinked (read-only: it shares the\n"
+	"store's immutable file), else copied. Compressed objects are decompressed.\n"
 	"\n"
 	"Options:\n"
 	"  --copy   never hardlink: every file is a writable copy (or a reflink)\n";
@@ -326,9 +327,8 @@ int cmd_export(cli *c)
 			rc = folio_error_set(FOLIO_EEXISTS, "%s is not empty; export into a new or empty folder", pos[1]);
 			goto fail;
 		}
-	} else if (mkdir(pos[1], 0777) < 0) {
-		rc = folio_error_errno(errno, "cannot create %s", pos[1]);
-		goto fail;
+	} else if ((rc = folio_path_mkdirs(pos[1])) < 0) {
+		goto fail;  /* a new folder, and its missing parents */
 	}
 	progress pr;
 	progress_begin(&pr, "export", t.n);

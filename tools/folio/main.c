@@ -2,6 +2,10 @@
  * main.c — the folio command: global options and dispatch to commands.
  *
  *   folio [-R REPO] COMMAND [ARGS...]
+ *
+ * The global -R/--repo may also follow the command name: cli_parse
+ * (util.c) takes it there, where it knows which arguments are option
+ * values and which options are the command's own.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +27,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", c->name, c->summary);
 	fprintf(f,
 		"\n"
-		"The repository is found from -R REPO, then $FOLIO_REPO, then the current\n"
+		"The repository is found from -R REPO (also --repo REPO or --repo=REPO,\n"
+		"before or after the command name), then $FOLIO_REPO, then the current\n"
 		"folder and its parents. VERSION is a branch, a tag, a full or abbreviated\n"
 		"commit id, HEAD or HEAD~N.\n"
 		"\n"
@@ -48,6 +53,9 @@ int main(int argc, char **argv)
 			i += 2;
 		} else if (strncmp(argv[i], "--repo=", 7) == 0) {
 			c.repo_arg = argv[i] + 7;
+			i++;
+		} else if (strncmp(argv[i], "-R", 2) == 0) {
+			c.repo_arg = argv[i] + 2; /* -RREPO, as getopt takes it after the command */
 			i++;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			usage(stdout);

@@ -66,24 +66,42 @@ int cli_wants_help(const cli *c)
 	return 0;
 }
 
-int cli_parse(const cli *c, const cli_opt *opts, char ***pos, int *npos)
+/* getopt_long's value for the global --repo (the command's own options are
+ * 1000 + their index). */
+#define OPT_GLOBAL_REPO 999
+
+int cli_parse(cli *c, const cli_opt *opts, char ***pos, int *npos)
 {
-	struct option lo[32];
-	char so[80];
-	size_t n = 0, s = 0;
+	struct option lo[34];
+	char so[84];
+	size_t n = 0, nl, s = 0;
+	int own_R = 0, own_repo = 0;
 
 	so[s++] = '+'; /* stop permutation surprises: we collect positionals ourselves */
 	so[s++] = ':';
 	for (; opts && opts[n].lng; n++) {
+		if (n >= 31)
+			return cli_usage_error(c, "internal error: too many options");
 		lo[n] = (struct option){ opts[n].lng, opts[n].has_arg ? required_argument : no_argument,
 					 NULL, 1000 + (int)n };
+		own_repo |= !strcmp(opts[n].lng, "repo");
 		if (opts[n].shrt) {
+			own_R |= opts[n].shrt == 'R';
 			so[s++] = opts[n].shrt;
 			if (opts[n].has_arg)
 				so[s++] = ':';
 		}
 	}
-	lo[n] = (struct option){ 0 };
+	/* The global -R/--repo REPO (main.c) also works after the command
+	 * name, unless the command has an option of that name itself. */
+	nl = n;
+	if (!own_repo)
+		lo[nl++] = (struct option){ "repo", required_argument, NULL, OPT_GLOBAL_REPO };
+	if (!own_R) {
+		so[s++] = 'R';
+		so[s++] = ':';
+	}
+	lo[nl] = (struct option){ 0 };
 	so[s] = '\0';
 
 	char **p = calloc((size_t)c->argc + 1, sizeof *p);
@@ -110,6 +128,10 @@ int cli_parse(const cli *c, const cli_opt *opts, char ***pos, int *npos)
 			const char *bad = c->argv[optind - 1];
 			free(p);
 			return cli_usage_error(c, ch == ':' ? "option %s needs a value" : "unknown option %s", bad);
+		}
+		if (ch == OPT_GLOBAL_REPO || (ch == 'R' && !own_R)) {
+			c->repo_arg = optarg;
+			continue;
 		}
 		size_t k = 0;
 		if (ch >= 1000)

@@ -25,13 +25,14 @@
 #include <unistd.h>
 
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 
 #include "folio/analysis.h"
 #include "folio/error.h"
 #include "folio/oid.h"
 #include "folio/store.h"
 
-static char root[256];
+static char root[TEST_DIR_MAX];
 static char objdir[300];
 static char cachedir[300];
 static folio_store *store;
@@ -39,8 +40,7 @@ static folio_store *store;
 static void setup(void)
 {
 	cr_assert_eq(folio_analysis_init(), 0, "%s", folio_error_last());
-	snprintf(root, sizeof root, "/tmp/folio-analysis-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
+	test_mkdtemp(root, "analysis");
 	snprintf(objdir, sizeof objdir, "%s/objects", root);
 	snprintf(cachedir, sizeof cachedir, "%s/cache", root);
 	cr_assert_eq(folio_store_open(&store, objdir, 1), 0, "%s", folio_error_last());
@@ -511,13 +511,14 @@ Test(analysis, real_photos)
 	globfree(&g);
 }
 
-Test(analysis, truncated_jpeg_file)
+/* The features of root/t.jpg, the first two thirds of a JPEG file: not
+ * decodable, with an error. */
+static void truncated_jpeg_file(folio_features *f)
 {
 	VipsImage *a = scene(400, 300, 6);
 	size_t len;
 	unsigned char *buf = encode(a, ".jpg[Q=90]", &len);
 	char path[400];
-	folio_features f;
 	g_object_unref(a);
 	snprintf(path, sizeof path, "%s/t.jpg", root);
 	FILE *fp = fopen(path, "wb");
@@ -525,10 +526,55 @@ Test(analysis, truncated_jpeg_file)
 	cr_assert_eq(fwrite(buf, 1, len * 2 / 3, fp), len * 2 / 3);
 	fclose(fp);
 	g_free(buf);
-	cr_assert_eq(folio_features_compute_file(&f, path, 1), 0);
-	cr_assert_eq(f.decodable, 0);
-	cr_assert_neq(f.error[0], '\0');
+	cr_assert_eq(folio_features_compute_file(f, path, 1), 0);
+	cr_assert_eq(f->decodable, 0);
+	cr_assert_neq(f->error[0], '\0');
+}
+
+Test(analysis, truncated_jpeg_file)
+{
+	folio_features f;
+	truncated_jpeg_file(&f);
 	cr_log_info("truncated file: %s", f.error);
+}
+
+/* libvips warns on stderr ("VIPS-WARNING **: not enough data") about the
+ * damage it meets; the damage is the image's error already, so the warning
+ * is printed only with FOLIO_DEBUG=1. Every test is a process of its own,
+ * so each can set FOLIO_DEBUG before libvips starts. */
+static void quiet_setup(void)
+{
+	unsetenv("FOLIO_DEBUG");
+	cr_redirect_stderr();
+	setup();
+}
+
+static void debug_setup(void)
+{
+	setenv("FOLIO_DEBUG", "1", 1);
+	cr_redirect_stderr();
+	setup();
+}
+
+Test(vipslog, damage_is_the_images_error_not_a_line_on_stderr, .init = quiet_setup,
+     .fini = teardown)
+{
+	folio_features f;
+	truncated_jpeg_file(&f);
+	fflush(stderr);
+	cr_assert_stderr_eq_str("");
+}
+
+Test(vipslog, folio_debug_shows_libvips_warnings, .init = debug_setup, .fini = teardown)
+{
+	folio_features f;
+	char text[4096];
+	size_t n;
+	truncated_jpeg_file(&f);
+	fflush(stderr);
+	n = fread(text, 1, sizeof text - 1, cr_get_redirected_stderr());
+	text[n] = '\0';
+	cr_assert_not_null(strstr(text, "folio: libvips: "), "stderr: %s", text);
 }
 
 Test(analysis, zstd_object_decoded_from_memory)

@@ -6,7 +6,7 @@
  * as runs of rows holding the accent colour, a red box must be red on its
  * edge and leave the inside white, a broken mosaic cell must be gray.
  * Input images are made in the test (vips_black + linear) and written to a
- * mkdtemp folder, so no binary fixtures are kept.
+ * scratch folder (test_mkdtemp), so no binary fixtures are kept.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -28,6 +28,8 @@
 #include "folio/error.h"
 #include "folio/render.h"
 
+#include "../testutil.h"
+
 #define ACCENT 0x3b6ea5
 
 /* Under ASan: fontconfig (below Pango, below vips_text) keeps its caches
@@ -45,31 +47,17 @@ const char *__lsan_default_options(void)
 	return "print_suppressions=0";
 }
 
-static char dir[256];
+static char dir[TEST_DIR_MAX];
 
 static void make_dir(void)
 {
 	cr_assert_eq(folio_analysis_init(), 0, "%s", folio_error_last());
-	snprintf(dir, sizeof dir, "/tmp/folio-render-XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	test_mkdtemp(dir, "render");
 }
 
-/* The folder is flat: unlink what is in it, then the folder. */
 static void remove_dir(void)
 {
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	char path[600];
-
-	if (!d)
-		return;
-	while ((e = readdir(d)))
-		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
-			snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-			unlink(path);
-		}
-	closedir(d);
-	rmdir(dir);
+	test_rmtree(dir);
 }
 
 TestSuite(render, .init = make_dir, .fini = remove_dir);

@@ -50,14 +50,13 @@ static folio_export_item item(const char *path, int w, int h, const folio_annota
 /* ---- an export folder, read back by the label adapters ---- */
 
 typedef struct fx {
-	char root[64];
+	char root[TEST_DIR_MAX];
 	folio_tree t;
 } fx;
 
 static void fx_init(fx *f)
 {
-	snprintf(f->root, sizeof f->root, "/tmp/folio-export-XXXXXX");
-	cr_assert_not_null(mkdtemp(f->root));
+	test_mkdtemp(f->root, "export");
 	folio_tree_init(&f->t);
 }
 

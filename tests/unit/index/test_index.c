@@ -50,7 +50,7 @@
 #define CLS1 EXAMPLES "/classification/data_annotated/0001.jpg"  /* 640x480 */
 #define CLS2 EXAMPLES "/classification/data_annotated/0002.jpg"  /* 640x480 */
 
-static char dir[256];
+static char dir[TEST_DIR_MAX];
 static char repo_path[300];
 static folio_repo *repo;
 
@@ -61,8 +61,7 @@ static void setup(void)
 	struct stat st;
 	if (stat(VOC, &st) != 0)
 		cr_skip_test("labelme-examples is not installed");
-	snprintf(dir, sizeof dir, "/tmp/folio-ut-index.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	test_mkdtemp(dir, "ut-index");
 	snprintf(repo_path, sizeof repo_path, "%s/r", dir);
 	cr_assert_eq(folio_repo_init(repo_path), 0, "%s", folio_error_last());
 	cr_assert_eq(folio_repo_open(&repo, repo_path), 0, "%s", folio_error_last());
@@ -72,8 +71,7 @@ static void teardown(void)
 {
 	folio_repo_free(repo);
 	repo = NULL;
-	if (dir[0])
-		test_rmtree(dir);
+	test_rmtree(dir);
 }
 
 TestSuite(index, .init = setup, .fini = teardown);

@@ -891,19 +891,29 @@ Test(pipeline, sort_by_prediction_score_ranks_or_refuses)
 	folio_set_clear(&s);
 }
 
+/* "0001_" + path with its one '/' written %2F (the synthetic paths are
+ * "camK/NNNNN.jpg"). */
+static void ranked_want(char *want, size_t size, const char *rank, const char *path)
+{
+	const char *slash = strchr(path, '/');
+	cr_assert_not_null(slash);
+	snprintf(want, size, "%s_%.*s%%2F%s", rank, (int)(slash - path), path, slash + 1);
+}
+
 Test(pipeline, names_of_ranked_and_unranked_sets)
 {
-	char name[128];
+	char name[128], want[128];
 	folio_set s = run_ok("@sort/brightness", NULL);
 	cr_assert_eq(folio_set_name(name, sizeof name, ix, &s, 0), 0);
-	char want[128];
-	snprintf(want, sizeof want, "0001_%s", strrchr(path_of(ix, s.v[0]), '/') + 1);
+	ranked_want(want, sizeof want, "0001", path_of(ix, s.v[0]));
 	cr_expect_str_eq(name, want);
 	cr_assert_eq(folio_set_name(name, sizeof name, ix, &s, N - 1), 0);
-	snprintf(want, sizeof want, "1000_%s", strrchr(path_of(ix, s.v[N - 1]), '/') + 1);
+	ranked_want(want, sizeof want, "1000", path_of(ix, s.v[N - 1]));
 	cr_expect_str_eq(name, want);
-	/* too small a buffer */
+	/* too small a buffer, also by one byte */
 	cr_expect_eq(folio_set_name(name, 8, ix, &s, 0), FOLIO_EINVAL);
+	cr_expect_eq(folio_set_name(name, strlen(want), ix, &s, N - 1), FOLIO_EINVAL);
+	cr_expect_eq(folio_set_name(name, strlen(want) + 1, ix, &s, N - 1), 0);
 	folio_set_clear(&s);
 
 	/* widths follow the set's size */
@@ -928,6 +938,115 @@ Test(pipeline, names_of_ranked_and_unranked_sets)
 	cr_assert_eq(folio_set_name(name, sizeof name, ix, &s, 0), 0);
 	cr_expect_str_eq(name, path_of(ix, s.v[0]));
 	folio_set_clear(&s);
+}
+
+Test(pipeline, ranked_names_decode_to_their_paths_and_ranks)
+{
+	char name[128], path[128], prev[128] = "";
+	size_t rank = 0;
+	folio_set s = run_ok("@sort/-brightness", NULL);
+
+	for (size_t i = 0; i < s.n; i++) {
+		cr_assert_eq(folio_set_name(name, sizeof name, ix, &s, i), 0);
+		cr_assert_eq(folio_set_name_decode(path, sizeof path, &rank, name), 0, "%s: %s",
+			     name, folio_error_last());
+		cr_assert_str_eq(path, path_of(ix, s.v[i]));
+		cr_assert_eq(rank, i + 1);
+		/* ls order is rank order */
+		cr_assert_lt(strcmp(prev, name), 0, "'%s' lists before '%s'", name, prev);
+		snprintf(prev, sizeof prev, "%s", name);
+	}
+	folio_set_clear(&s);
+}
+
+/* A table of the given paths (no labels, no features). */
+static folio_index *paths_index(const char *const *paths, size_t n)
+{
+	buf sp = { 0 };
+	folio_index *t = calloc(1, sizeof *t);
+	cr_assert_not_null(t);
+	t->samples = calloc(n, sizeof *t->samples);
+	cr_assert_not_null(t->samples);
+	for (size_t i = 0; i < n; i++) {
+		folio_sample *smp = &t->samples[t->nsamples++];
+		smp->path = put(&sp, paths[i]);
+		smp->gt = smp->pred = FOLIO_NONE;
+	}
+	t->spool = sp.p;
+	t->spool_len = sp.len;
+	return t;
+}
+
+/* Regression: ranked names were "<rank>_<base name>", so cats/0003.jpg and
+ * dogs/0003.jpg could not be told apart in a ranked listing. */
+Test(pipeline, ranked_names_keep_every_folder_and_the_extension)
+{
+	static const char *const paths[] = {
+		"cats/0003.jpg", "dogs/0003.jpg", "a%2Fb/c.jpg", "100%/x.png", "plain.jpg",
+		"deep/er/still/x.tar.gz", "sp ace/é.JPEG", "_1/2_3.jpg",
+	};
+	static const char *const want[] = {
+		"1_cats%2F0003.jpg", "2_dogs%2F0003.jpg", "3_a%252Fb%2Fc.jpg", "4_100%25%2Fx.png",
+		"5_plain.jpg", "6_deep%2Fer%2Fstill%2Fx.tar.gz", "7_sp ace%2Fé.JPEG",
+		"8__1%2F2_3.jpg",
+	};
+	size_t n = sizeof paths / sizeof paths[0];
+	uint32_t rows[sizeof paths / sizeof paths[0]];
+	folio_index *t = paths_index(paths, n);
+	folio_set s = { rows, n, 1 };
+	char name[128], path[128];
+	size_t rank;
+
+	for (size_t i = 0; i < n; i++)
+		rows[i] = (uint32_t)i;
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(folio_set_name(name, sizeof name, t, &s, i), 0);
+		cr_expect_str_eq(name, want[i]);
+		cr_assert_eq(folio_set_name_decode(path, sizeof path, &rank, name), 0, "%s: %s",
+			     name, folio_error_last());
+		cr_expect_str_eq(path, paths[i]);
+		cr_expect_eq(rank, i + 1);
+	}
+	/* an upper-case or lower-case F decodes alike; the rank may be NULL */
+	cr_assert_eq(folio_set_name_decode(path, sizeof path, NULL, "07_cats%2fdogs.png"), 0);
+	cr_expect_str_eq(path, "cats/dogs.png");
+	folio_index_free(t);
+}
+
+Test(pipeline, ranked_name_decode_refuses_what_set_name_never_makes)
+{
+	static const char *const bad[] = {
+		"",                     /* nothing */
+		"0003.jpg",             /* no rank separator */
+		"_cats%2F0003.jpg",     /* no rank */
+		"x1_a.jpg",             /* not digits */
+		"0_a.jpg",              /* ranks start at 1 */
+		"3_",                   /* no path */
+		"3_cats/0003.jpg",      /* a raw '/' */
+		"3_a%2",                /* a cut escape */
+		"3_a%",
+		"3_a%41.jpg",           /* an escape we never write */
+		"3_a%2G.jpg",
+		"3_%2Fabs.jpg",         /* decodes to an absolute path */
+		"3_a%2F..%2Fb.jpg",     /* to a path with '..' */
+		"3_a%2F%2Fb.jpg",       /* to an empty folder name */
+		"3_a%2F",               /* to a trailing '/' */
+		"99999999999999999999999999_a.jpg", /* rank overflows */
+	};
+	char path[64];
+	size_t rank = 77;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_expect_eq(folio_set_name_decode(path, sizeof path, &rank, bad[i]), FOLIO_EINVAL,
+			     "'%s' decoded to '%s'", bad[i], path);
+		cr_expect_not_null(strstr(folio_error_last(), bad[i]), "%s", folio_error_last());
+		cr_expect_eq(rank, 77, "'%s' set the rank", bad[i]);
+	}
+	/* the output buffer: exactly enough, and one byte short */
+	cr_expect_eq(folio_set_name_decode(path, 6, NULL, "12_ab%2Fc"), 0);
+	cr_expect_str_eq(path, "ab/c");
+	cr_expect_eq(folio_set_name_decode(path, 4, NULL, "12_ab%2Fc"), FOLIO_EINVAL);
+	cr_expect_eq(folio_set_name_decode(path, 5, NULL, "12_ab%2Fc"), 0);
 }
 
 /* ---- @limit ------------------------------------------------------------ */

@@ -18,12 +18,11 @@
 #include "folio/error.h"
 #include "folio/labels.h"
 
-static char tmp[256];
+static char tmp[TEST_DIR_MAX];
 
 static void setup(void)
 {
-	snprintf(tmp, sizeof tmp, "/tmp/folio-ut-import.XXXXXX");
-	cr_assert_not_null(mkdtemp(tmp));
+	test_mkdtemp(tmp, "ut-import");
 }
 
 static void teardown(void)

@@ -13,22 +13,21 @@
 #include "folio/error.h"
 #include "folio/repo.h"
 
-static char dir[256];
+#include "../testutil.h"
+
+static char dir[TEST_DIR_MAX];
 static char repo_path[300];
 
 static void setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/folio-ut-repo.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	test_mkdtemp(dir, "ut-repo");
 	snprintf(repo_path, sizeof repo_path, "%s/r", dir);
 	cr_assert_eq(folio_repo_init(repo_path), 0, "%s", folio_error_last());
 }
 
 static void teardown(void)
 {
-	char cmd[400];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	cr_expect_eq(system(cmd), 0);
+	test_rmtree(dir);
 }
 
 static folio_entry mk(const char *path, int n)

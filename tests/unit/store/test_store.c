@@ -29,7 +29,7 @@
 #include "folio/oid.h"
 #include "folio/store.h"
 
-static char root[256];     /* the test's temp folder */
+static char root[TEST_DIR_MAX]; /* the test's temp folder */
 static char objdir[300];   /* root/objects */
 static char mnt[300];      /* root/mnt when a tmpfs is mounted there */
 static int mounted;
@@ -39,8 +39,7 @@ static folio_store *store;
 
 static void setup(void)
 {
-	snprintf(root, sizeof root, "/tmp/folio-store-XXXXXX");
-	cr_assert_not_null(mkdtemp(root));
+	test_mkdtemp(root, "store");
 	snprintf(objdir, sizeof objdir, "%s/objects", root);
 	cr_assert_eq(folio_store_open(&store, objdir, 1), 0, "%s", folio_error_last());
 }

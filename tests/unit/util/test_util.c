@@ -3,10 +3,14 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "folio/error.h"
 #include "folio/oid.h"
 #include "folio/tree.h"
+
+#include "../testutil.h"
 
 Test(path, accepts_ordinary_paths)
 {
@@ -132,4 +136,39 @@ Test(error, errno_mapping_and_wrap)
 	folio_error_clear();
 	cr_expect_str_eq(folio_error_last(), "unknown error");
 	cr_expect_str_eq(folio_error_name(FOLIO_ECORRUPT), "corrupt");
+}
+
+Test(path, mkdirs_makes_missing_parents)
+{
+	char dir[TEST_DIR_MAX], p[TEST_DIR_MAX + 64];
+	struct stat st;
+
+	test_mkdtemp(dir, "mkdirs");
+	snprintf(p, sizeof p, "%s/a/b/c", dir);
+	cr_assert_eq(folio_path_mkdirs(p), 0, "%s", folio_error_last());
+	cr_assert(stat(p, &st) == 0 && S_ISDIR(st.st_mode));
+	/* again: it exists, fine; a trailing '/' too */
+	cr_expect_eq(folio_path_mkdirs(p), 0);
+	snprintf(p, sizeof p, "%s/a/b/c/", dir);
+	cr_expect_eq(folio_path_mkdirs(p), 0);
+	/* a relative path */
+	char cwd[4096];
+	cr_assert_not_null(getcwd(cwd, sizeof cwd));
+	cr_assert_eq(chdir(dir), 0);
+	cr_expect_eq(folio_path_mkdirs("rel/x"), 0, "%s", folio_error_last());
+	cr_expect_eq(stat("rel/x", &st), 0);
+	cr_assert_eq(chdir(cwd), 0);
+	/* a file in the way, as the folder or as a parent: named */
+	snprintf(p, sizeof p, "%s/file", dir);
+	FILE *f = fopen(p, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_expect_eq(folio_path_mkdirs(p), FOLIO_EEXISTS);
+	cr_expect_not_null(strstr(folio_error_last(), p), "%s", folio_error_last());
+	snprintf(p, sizeof p, "%s/file/sub", dir);
+	cr_expect_lt(folio_path_mkdirs(p), 0);
+	cr_expect_not_null(strstr(folio_error_last(), "file"), "%s", folio_error_last());
+	/* nothing to make */
+	cr_expect_lt(folio_path_mkdirs(""), 0);
+	test_rmtree(dir);
 }

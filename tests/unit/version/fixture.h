@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../testutil.h"
 #include "folio/tree.h"
 #include "folio/version.h"
 
@@ -18,8 +19,8 @@ typedef struct tcontent {
 } tcontent;
 
 typedef struct tfix {
-	char dir[64];       /* scratch directory */
-	char gitdir[96];    /* dir/git */
+	char dir[TEST_DIR_MAX];      /* scratch directory */
+	char gitdir[TEST_DIR_MAX + 8]; /* dir/git */
 	folio_version *v;
 	folio_tree tree;
 	tcontent *c;
@@ -35,7 +36,6 @@ int tfix_content_cb(void **out, size_t *len, const folio_entry *e, void *payload
 void tfix_commit(tfix *f, char out[FOLIO_COMMIT_HEXSZ + 1], const char *msg);
 size_t count_files(const char *dir, const char *suffix);
 size_t count_loose(const char *gitdir);
-void rm_rf(const char *dir);
 int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

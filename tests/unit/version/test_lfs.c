@@ -13,7 +13,7 @@
 #include "folio/oid.h"
 #include "folio/version.h"
 
-int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#include "fixture.h"
 
 #define HEX "4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393"
 #define V1 "version https://git-lfs.github.com/spec/v1\n"
@@ -129,13 +129,13 @@ Test(lfs, parse_rejects_embedded_nul_and_long)
 
 Test(lfs, git_lfs_accepts_our_pointer)
 {
-	char dir[] = "/tmp/folio-lfs-XXXXXX", path[64], buf[200];
+	char dir[TEST_DIR_MAX], path[TEST_DIR_MAX + 8], buf[200];
 	folio_oid o = test_oid();
 	FILE *fp;
 
 	if (run("git lfs version >/dev/null 2>&1") != 0)
 		cr_skip_test("git-lfs is not installed");
-	cr_assert_not_null(mkdtemp(dir));
+	test_mkdtemp(dir, "lfs");
 	snprintf(path, sizeof path, "%s/ptr", dir);
 	size_t n = folio_lfs_pointer(buf, &o, 123456);
 	cr_assert_not_null(fp = fopen(path, "wb"));
@@ -147,8 +147,7 @@ Test(lfs, git_lfs_accepts_our_pointer)
 	fputs("hello\n", fp);
 	fclose(fp);
 	int notok = run("cd %s && git lfs pointer --check --file ptr >/dev/null 2>&1", dir);
-	unlink(path);
-	rmdir(dir);
+	test_rmtree(dir);
 	cr_assert_eq(ok, 0, "git lfs pointer --check refused our pointer");
 	cr_assert_neq(notok, 0);
 }

@@ -1,11 +1,11 @@
 /*
  * test_walk.c — walk_reachable (dedup, corruption reports) and the
- * large-commit path (speed, one pack).
+ * large-commit path (one pack, every entry read back). Speed is measured
+ * by benchmarks, never asserted here: the suite runs on busy machines.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -233,15 +233,7 @@ Test(walk, missing_tip_commit_is_reported)
 	cr_assert_eq(s.n, 1);
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-Test(walk, big_commit_is_fast_and_one_pack)
+Test(walk, big_commit_is_one_pack)
 {
 	char c1[41], c2[41], packdir[160];
 	folio_tree got;
@@ -263,18 +255,12 @@ Test(walk, big_commit_is_fast_and_one_pack)
 	ADD("labels.csv", FOLIO_ENTRY_BLOB, FOLIO_MODE_FILE, "path,class\n");
 	folio_tree_sort(&F.tree);
 
-	double t0 = now();
 	tfix_commit(&F, c1, "big import");
-	double t1 = now();
 	snprintf(packdir, sizeof packdir, "%s/objects/pack", F.gitdir);
 	cr_assert_eq(count_files(packdir, ".pack"), 1);
 	cr_assert_eq(count_loose(F.gitdir), 0);
-	/* generous: sanitizer builds on a slow 2-core box */
-	cr_assert_lt(t1 - t0, 15.0, "commit of %zu entries took %.1f s", n, t1 - t0);
 
 	cr_assert_eq(folio_version_read_tree(&got, F.v, c1), 0, "%s", folio_error_last());
-	double t2 = now();
-	cr_assert_lt(t2 - t1, 15.0, "read_tree of %zu entries took %.1f s", n, t2 - t1);
 	cr_assert_eq(got.n, n + 1);
 	for (size_t i = 0; i < got.n; i++) {
 		cr_assert_str_eq(got.v[i].path, F.tree.v[i].path);
@@ -297,7 +283,6 @@ Test(walk, big_commit_is_fast_and_one_pack)
 	F.calls = 0;
 	tfix_commit(&F, c2, "one more");
 	cr_assert_eq(F.calls, 0);
-	cr_assert_lt(now() - t2, 15.0);
 	cr_assert_eq(count_files(packdir, ".pack"), 2);
 	cr_assert_eq(run("for i in %s/*.idx; do git --git-dir=%s verify-pack -v $i; done "
 			 "| grep -q 'non delta: [1-5] objects'", packdir, F.gitdir), 0);

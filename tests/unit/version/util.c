@@ -23,11 +23,6 @@
 #include "fixture.h"
 
 
-void rm_rf(const char *dir)
-{
-	test_rmtree(dir);
-}
-
 int run(const char *fmt, ...)
 {
 	char cmd[4096];
@@ -43,8 +38,7 @@ int run(const char *fmt, ...)
 void tfix_setup(tfix *f)
 {
 	memset(f, 0, sizeof *f);
-	snprintf(f->dir, sizeof f->dir, "/tmp/folio-vt-XXXXXX");
-	cr_assert_not_null(mkdtemp(f->dir));
+	test_mkdtemp(f->dir, "vt");
 	snprintf(f->gitdir, sizeof f->gitdir, "%s/git", f->dir);
 	/* Tests must not depend on the machine's git identity. */
 	setenv("GIT_AUTHOR_NAME", "Test Author", 1);
@@ -63,8 +57,7 @@ void tfix_teardown(tfix *f)
 		free(f->c[i].data);
 	}
 	free(f->c);
-	if (f->dir[0])
-		rm_rf(f->dir);
+	test_rmtree(f->dir);
 	memset(f, 0, sizeof *f);
 }
 

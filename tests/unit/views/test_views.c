@@ -33,7 +33,7 @@
 #define VOC "/usr/share/doc/labelme-examples/examples/bbox_detection/data_dataset_voc"
 static const char *const images[] = { "2011_000003", "2011_000006", "2011_000025" };
 
-static char dir[256], repo_path[300], gen_path[400];
+static char dir[TEST_DIR_MAX], repo_path[300], gen_path[400];
 static folio_repo *repo;
 static folio_store *gen;
 static folio_tree tree;
@@ -58,8 +58,7 @@ static void setup(void)
 	struct stat st;
 	if (stat(VOC, &st) != 0)
 		cr_skip_test("labelme-examples is not installed");
-	snprintf(dir, sizeof dir, "/tmp/folio-ut-views.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	test_mkdtemp(dir, "ut-views");
 	snprintf(repo_path, sizeof repo_path, "%s/r", dir);
 	cr_assert_eq(folio_repo_init(repo_path), 0, "%s", folio_error_last());
 	cr_assert_eq(folio_repo_open(&repo, repo_path), 0, "%s", folio_error_last());

@@ -212,7 +212,12 @@ static int fill_from_set(version *v, version *b, const folio_index *ix, const fo
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		char name[FOLIO_PATH_BUF];
-		if (folio_set_name(name, sizeof name, ix, set, i) < 0 || !(nm[i].name = strdup(name))) {
+		if (folio_set_name(name, sizeof name, ix, set, i) < 0) {
+			fs_log("view %.12s/%s: %s", b->id, v->pipeline, folio_error_last());
+			rc = -ENAMETOOLONG;
+			goto done;
+		}
+		if (!(nm[i].name = strdup(name))) {
 			rc = -ENOMEM;
 			goto done;
 		}

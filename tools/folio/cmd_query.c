@@ -570,8 +570,14 @@ int cmd_slice(cli *c)
 			goto fail;
 		}
 	}
-	if ((rc = folio_repo_lock(repo, "folio slice")) < 0)
+	/* objects before the stage, as folio add does: gc cannot drop the
+	 * slice's object before the stage refers to it */
+	if ((rc = folio_repo_lock_objects(repo, 0, "folio slice")) < 0)
 		goto fail;
+	if ((rc = folio_repo_lock(repo, "folio slice")) < 0) {
+		folio_repo_unlock_objects(repo);
+		goto fail;
+	}
 	/* reload under the lock: the stage may have moved meanwhile */
 	folio_tree_clear(&stage);
 	folio_tree_init(&stage);
@@ -584,23 +590,14 @@ int cmd_slice(cli *c)
 			goto unlock;
 		}
 		folio_tree_remove_at(&stage, (size_t)(old - stage.v));
-	} else {
-		folio_entry e;
-		memset(&e, 0, sizeof e);
-		e.path = path;
-		e.kind = FOLIO_ENTRY_BLOB;
-		e.mode = FOLIO_MODE_FILE;
-		e.size = strlen(text);
-		if ((rc = folio_store_put_buf(&e.oid, repo->store, text, (size_t)e.size)) < 0 ||
-		    (rc = folio_tree_push(&stage, &e)) < 0)
-			goto unlock;
-		folio_tree_sort(&stage);
-		if ((rc = folio_tree_check_conflicts(&stage)) < 0)
-			goto unlock;
+	} else if ((rc = folio_stage_put_buf(&stage, repo, path, text, strlen(text))) < 0 ||
+		   (rc = folio_tree_check_conflicts(&stage)) < 0) {
+		goto unlock;
 	}
 	rc = folio_stage_save(repo, &stage, base);
 unlock:
 	folio_repo_unlock(repo);
+	folio_repo_unlock_objects(repo);
 	if (rc < 0)
 		goto fail;
 	if (save)

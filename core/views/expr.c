@@ -370,7 +370,10 @@ static int parse_number(parser *p, const char *v, size_t at, const char *after, 
 	char *end;
 	errno = 0;
 	double d = strtod(v, &end);
-	if (!*v || *end || isspace((unsigned char)*v) || errno == ERANGE || !isfinite(d))
+	/* ERANGE also flags an inexact subnormal (5e-324), which is a number
+	 * the canonical text prints; only overflow and underflow to zero are
+	 * refused */
+	if (!*v || *end || isspace((unsigned char)*v) || (errno == ERANGE && d == 0) || !isfinite(d))
 		return perr(p, at, "expected a number after '%s'", after);
 	*out = d;
 	return 0;

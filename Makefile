@@ -4,8 +4,11 @@
 #   make check      unit + integration tests, then the same under ASan/UBSan
 #   make deps       install the Debian packages the build and tests need
 #   make bench      every benchmark (bench-import, ...)
+#   make fuzz       libFuzzer binaries of tests/fuzz/ (clang, build/fuzz/)
+#   make check-tsan the integration tests under ThreadSanitizer
 #
-# CFG selects a configuration: release (default), asan. Objects go to
+# CFG selects a configuration: release (default), asan, tsan, fuzz (clang,
+# for `make fuzz`). Objects go to
 # build/$(CFG)/. WERROR=1 turns warnings into errors (CI sets it).
 
 CFG ?= release
@@ -21,6 +24,13 @@ endif
 OPT_release := -O2
 OPT_asan := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDOPT_asan := -fsanitize=address,undefined
+# ThreadSanitizer for the threaded daemon (make check-tsan).
+OPT_tsan := -O1 -fno-omit-frame-pointer -fsanitize=thread
+LDOPT_tsan := -fsanitize=thread
+# libFuzzer instrumentation with ASan/UBSan; the targets add the fuzzer main.
+OPT_fuzz := -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined
+LDOPT_fuzz := -fsanitize=address,undefined
 
 CFLAGS := -std=gnu17 -g $(WARN) $(OPT_$(CFG)) -D_GNU_SOURCE -D_FILE_OFFSET_BITS=64 -pthread \
 	-Iinclude -Icore $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -43,7 +53,8 @@ UNIT_DIRS := $(sort $(dir $(wildcard tests/unit/*/*.c)))
 UNIT_BINS := $(foreach d,$(UNIT_DIRS),$(B)/tests/unit_$(notdir $(patsubst %/,%,$(d))))
 
 .PHONY: demo install all deps deps-check check check-unit check-integration check-asan \
-	bench bench-import bench-read bench-index bench-head clean lint
+	bench bench-import bench-read bench-index bench-head clean lint \
+	fuzz fuzz-build check-replay check-tsan
 all: deps-check $(FOLIO) $(FOLIOFS)
 
 deps:
@@ -103,6 +114,7 @@ $(B)/tests/unit_%: $$(call unit_objs,$$*) $(FSLIB) $(LIB)
 check: deps-check
 	$(MAKE) --no-print-directory check-unit check-integration CFG=release
 	$(MAKE) --no-print-directory check-unit check-integration CFG=asan
+	$(MAKE) --no-print-directory check-replay CFG=release && $(MAKE) --no-print-directory check-replay CFG=asan
 
 # fontconfig's process-lifetime allocations are not leaks (tests/lsan.supp).
 LSAN_ENV := LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0
@@ -116,6 +128,45 @@ check-integration: $(FOLIO) $(FOLIOFS)
 
 check-asan:
 	$(MAKE) --no-print-directory check-unit check-integration CFG=asan
+
+# ---- fuzz targets (tests/fuzz/fuzz.h) ----
+# Each tests/fuzz/<target>.c is linked with libFuzzer in CFG=fuzz (`make
+# fuzz`: build/fuzz/fuzz/<target>, run it on tests/fuzz/corpus/<target>/)
+# and with tests/fuzz/replay.c in every other configuration, where
+# check-replay feeds it its corpus.
+FUZZ_TARGETS := $(filter-out replay,$(basename $(notdir $(wildcard tests/fuzz/*.c))))
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(B)/fuzz/%)
+ifeq ($(CFG),fuzz)
+FUZZ_MAIN :=
+FUZZ_LD := -fsanitize=fuzzer
+else
+FUZZ_MAIN := $(B)/tests/fuzz/replay.o
+FUZZ_LD :=
+endif
+
+$(B)/fuzz/%: $(B)/tests/fuzz/%.o $(FUZZ_MAIN) $(LIB)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) $(FUZZ_LD) -o $@ $< $(FUZZ_MAIN) $(LIB) $(LIBS)
+
+fuzz:
+	tools/deps.sh --fuzz
+	$(MAKE) --no-print-directory fuzz-build CFG=fuzz CC=clang
+
+fuzz-build: $(FUZZ_BINS)
+
+check-replay: $(FUZZ_BINS)
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		$(LSAN_ENV) $(B)/fuzz/$$t tests/fuzz/corpus/$$t; done
+
+# The integration tests under ThreadSanitizer: every report is fatal
+# (exit code 66 in the CLI; the daemon's go to its log, which the mount
+# tests scan). Third-party suppressions are in tests/tsan.supp.
+TSAN_ENV := TSAN_OPTIONS="halt_on_error=0 exitcode=66 second_deadlock_stack=1 \
+	suppressions=$(CURDIR)/tests/tsan.supp"
+check-tsan: deps-check
+	$(MAKE) --no-print-directory build/tsan/bin/folio build/tsan/bin/foliofs CFG=tsan
+	$(TSAN_ENV) FOLIO=$(CURDIR)/build/tsan/bin/folio tests/integration/run.sh
 
 bench: bench-import bench-read bench-index bench-head
 
@@ -174,4 +225,6 @@ clean:
 	rm -rf build
 
 UNIT_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/unit/*/*.c))
+FUZZ_OBJ := $(patsubst %.c,$(B)/%.o,$(wildcard tests/fuzz/*.c))
 -include $(CORE_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(FS_OBJ:.o=.d) $(DAEMON_OBJ:.o=.d) $(UNIT_OBJ:.o=.d)
+-include $(FUZZ_OBJ:.o=.d)

@@ -958,17 +958,32 @@ int folio_expr_eval(const folio_expr *e, const folio_sample_ops *ops, const void
 
 /* ------------------------------------------------------------ canonical */
 
+/* 1 if every ']' of s closes an earlier '[' and every '[' is closed: then
+ * scan_value, which counts raw brackets, reads s back whole. */
+static int brackets_pair(const char *s)
+{
+	int depth = 0;
+
+	for (; *s; s++)
+		if (*s == '[')
+			depth++;
+		else if (*s == ']' && --depth < 0)
+			return 0;
+	return depth == 0;
+}
+
 /* Writes a text value so that it scans back to the same bytes. Glob
- * patterns keep their '[', ']', '*', '?' and '\'. */
+ * patterns keep their '*', '?' and '\', and their '[' and ']' where these
+ * pair up (else %5B and %5D, which decode to the same bytes). */
 static void sb_value(folio_buf *b, const char *s, int glob)
 {
 	if (!*s) {
 		folio_buf_puts(b, "\"\"");
 		return;
 	}
+	const char *special = glob && brackets_pair(s) ? "%/,+&|()\":;=<>!" : "%/,+&|()[]\":;=<>!";
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		const char *special = glob ? "%/,+&|()\":;=<>!" : "%/,+&|()[]\":;=<>!";
 		if (c < 0x20 || c == 0x7f || strchr(special, c)) {
 			char hex[4];
 			snprintf(hex, sizeof hex, "%%%02X", c);

@@ -379,6 +379,11 @@ static int parse_number(parser *p, const char *v, size_t at, const char *after, 
 	return 0;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static void set_bit(gtok *t, unsigned char c)
 {
 	t->bits[c >> 3] |= (unsigned char)(1u << (c & 7));
@@ -619,8 +624,24 @@ static int parse_cmp(parser *p, node **out)
 	} else if (nd->op == OP_GLOB && (rc = compile_glob(p, nd, nd->strs[0], vat)) < 0) {
 		goto cleanup;
 	}
-	if (numeric && list)
-		qsort(nd->nums, nd->nvals, sizeof *nd->nums, cmp_double);
+	if (list) {
+		/* sorted and deduplicated: a list of one value is "eq:" */
+		size_t w = 0;
+		if (numeric) {
+			qsort(nd->nums, nd->nvals, sizeof *nd->nums, cmp_double);
+			for (size_t i = 0; i < nd->nvals; i++)
+				if (w == 0 || nd->nums[i] != nd->nums[w - 1])
+					nd->nums[w++] = nd->nums[i];
+		} else {
+			qsort(nd->strs, nd->nvals, sizeof *nd->strs, cmp_str);
+			for (size_t i = 0; i < nd->nvals; i++)
+				if (w > 0 && strcmp(nd->strs[i], nd->strs[w - 1]) == 0)
+					free(nd->strs[i]);
+				else
+					nd->strs[w++] = nd->strs[i];
+		}
+		nd->nvals = w;
+	}
 	*out = nd;
 	nd = NULL;
 	rc = 0;
@@ -1029,10 +1050,6 @@ static void sb_num(folio_buf *b, double d)
 	folio_buf_puts(b, tmp);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 static char *canon(const node *nd);
 
@@ -1050,32 +1067,15 @@ static void canon_cmp(folio_buf *b, const node *nd)
 	folio_buf_puts(b, "=");
 	folio_buf_puts(b, opnames[op]);
 	folio_buf_puts(b, ":");
-	if (nd->nums && !nd->strs) {
-		for (size_t i = 0; i < nd->nvals; i++) {
-			if (i && nd->nums[i] == nd->nums[i - 1])
-				continue;
-			if (i)
-				folio_buf_puts(b, ":");
-			sb_num(b, nd->nums[i]);
-		}
-		return;
-	}
-	char **v = malloc(nd->nvals * sizeof *v);
-	if (!v) {
-		b->rc = FOLIO_ENOMEM;
-		return;
-	}
-	memcpy(v, nd->strs, nd->nvals * sizeof *v);
-	if (op == OP_IN)
-		qsort(v, nd->nvals, sizeof *v, cmp_str);
+	/* lists were sorted and deduplicated by the parser */
 	for (size_t i = 0; i < nd->nvals; i++) {
-		if (i && strcmp(v[i], v[i - 1]) == 0)
-			continue;
 		if (i)
 			folio_buf_puts(b, ":");
-		sb_value(b, v[i], op == OP_GLOB);
+		if (nd->nums && !nd->strs)
+			sb_num(b, nd->nums[i]);
+		else
+			sb_value(b, nd->strs[i], op == OP_GLOB);
 	}
-	free(v);
 }
 
 static char *canon(const node *nd)

@@ -202,6 +202,17 @@ Test(expr, glob_escaped_brackets_round_trip)
 	cr_expect(match("path=glob:*[%5D]*", &A) == 0);
 }
 
+/* Found by the expr fuzz target: "in:" with one value repeated printed as
+ * "in:train", whose own canonical text is "eq:train". Lists are
+ * deduplicated when parsed, so a list of one value is "eq:" at once. */
+Test(expr, in_list_of_one_repeated_value)
+{
+	expect_canon("split=in:train;train", "split=eq:train");
+	expect_canon("width=in:3:3:3e0", "width=eq:3");
+	expect_canon("class=in:b:a:b:a", "class=in:a:b");
+	expect_set("split=in:val;val", ".B.");
+}
+
 Test(expr, refuses_nul_long_and_deep)
 {
 	folio_expr *e = NULL;

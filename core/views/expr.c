@@ -769,6 +769,8 @@ static int parse_or(parser *p, node **out, int depth)
 	return parse_list(p, out, depth, N_OR);
 }
 
+static char *canon(const node *nd);
+
 int folio_expr_parsen(folio_expr **out, const char *text, size_t len)
 {
 	parser p = { text, len, 0, 0 };
@@ -798,9 +800,20 @@ int folio_expr_parsen(folio_expr **out, const char *text, size_t len)
 		node_free(root);
 		return rc;
 	}
-	if (!(e = malloc(sizeof *e))) {
+	/* The canonical text must parse back (expr.h), and escapes can make
+	 * it longer than the text: refuse what it would not fit in. */
+	char *canonical = canon(root);
+	size_t clen = canonical ? strlen(canonical) : 0;
+	free(canonical);
+	if (!canonical || !(e = malloc(sizeof *e))) {
 		node_free(root);
 		return folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+	}
+	if (clen > FOLIO_EXPR_MAX_LEN) {
+		node_free(root);
+		free(e);
+		return perr(&p, 0, "expression too long once written canonically (%zu bytes; at most %d)",
+			    clen, FOLIO_EXPR_MAX_LEN);
 	}
 	e->root = root;
 	*out = e;
@@ -1051,7 +1064,6 @@ static void sb_num(folio_buf *b, double d)
 }
 
 
-static char *canon(const node *nd);
 
 static void canon_cmp(folio_buf *b, const node *nd)
 {

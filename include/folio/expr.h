@@ -26,7 +26,7 @@
 
 #include <stddef.h>
 
-/* Longest accepted expression text, bytes. */
+/* Longest accepted expression text, bytes (also of its canonical text). */
 #define FOLIO_EXPR_MAX_LEN 4096
 /* Deepest accepted nesting of groups and not:, levels. */
 #define FOLIO_EXPR_MAX_DEPTH 32

@@ -714,6 +714,53 @@ static int parse_unary(parser *p, node **out, int depth)
 	return parse_cmp(p, out);
 }
 
+static char *canon(const node *nd);
+
+/*
+ * Drops the operands of an and/or node whose canonical text repeats an
+ * earlier one (x,x is x), and replaces a node left with one operand by
+ * that operand, so that the tree is what its canonical text reads back
+ * as: a parent brackets, sorts and flattens its operands by their kind.
+ */
+static int drop_repeats(node **ndp)
+{
+	node *nd = *ndp;
+	char **text = calloc(nd->n, sizeof *text);
+	size_t w = 0, i = 0;
+	int rc = 0;
+
+	if (!text)
+		return folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+	for (; i < nd->n; i++) {
+		if (!(text[w] = canon(nd->kids[i]))) {
+			rc = folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+			break;
+		}
+		size_t j = 0;
+		while (j < w && strcmp(text[j], text[w]) != 0)
+			j++;
+		if (j < w) {
+			free(text[w]);
+			text[w] = NULL;
+			node_free(nd->kids[i]);
+			continue;
+		}
+		nd->kids[w++] = nd->kids[i];
+	}
+	/* on failure the operands not looked at yet stay, after the kept ones */
+	memmove(nd->kids + w, nd->kids + i, (nd->n - i) * sizeof *nd->kids);
+	nd->n = w + (nd->n - i);
+	if (nd->n == 1) {
+		*ndp = nd->kids[0];
+		free(nd->kids);
+		free(nd);
+	}
+	for (i = 0; i < w; i++)
+		free(text[i]);
+	free(text);
+	return rc;
+}
+
 /* Parses "x SEP x SEP x" for one level (and: unary kids, or: and kids). */
 static int parse_list(parser *p, node **out, int depth, enum kind kind)
 {
@@ -755,6 +802,8 @@ static int parse_list(parser *p, node **out, int depth, enum kind kind)
 			goto cleanup;
 		kid = NULL;
 	}
+	if (nd && (rc = drop_repeats(&nd)) < 0)
+		goto cleanup;
 	*out = nd ? nd : first;
 	return 0;
 cleanup:
@@ -768,8 +817,6 @@ static int parse_or(parser *p, node **out, int depth)
 {
 	return parse_list(p, out, depth, N_OR);
 }
-
-static char *canon(const node *nd);
 
 int folio_expr_parsen(folio_expr **out, const char *text, size_t len)
 {

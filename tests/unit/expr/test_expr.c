@@ -239,6 +239,20 @@ Test(expr, canonical_text_fits_the_length_limit)
 	folio_expr_free(e);
 }
 
+/* Found by the expr fuzz target: an or/and whose operands are all the same
+ * printed as that one operand, but its parent still bracketed it as a
+ * list (not:[tag=eq:t]), or sorted it as one operand where reading it
+ * back flattens it. Repeated operands are dropped when parsed, so such a
+ * list is its operand from the start. */
+Test(expr, repeated_operands_collapse_when_parsed)
+{
+	expect_canon("!(tag=t|tag=t)", "not:tag=eq:t");
+	expect_canon("class=z,[tag=b,tag=z+tag=b,tag=z]", "class=eq:z,tag=eq:b,tag=eq:z");
+	expect_canon("[tag=a+tag=a],[tag=b+tag=b]", "tag=eq:a,tag=eq:b");
+	expect_canon("tag=x+[tag=y,tag=y]+tag=x", "tag=eq:x+tag=eq:y");
+	expect_set("not:[class=car+class=car]", ".BC");
+}
+
 Test(expr, refuses_nul_long_and_deep)
 {
 	folio_expr *e = NULL;

@@ -818,21 +818,27 @@ static int parse_or(parser *p, node **out, int depth)
 	return parse_list(p, out, depth, N_OR);
 }
 
+/* The error for a text over FOLIO_EXPR_MAX_LEN, echoing its start. */
+static int too_long(parser *p, size_t len)
+{
+	p->len = 60;
+	return perr(p, FOLIO_EXPR_MAX_LEN, "expression too long (%zu bytes; at most %d)", len,
+		    FOLIO_EXPR_MAX_LEN);
+}
+
 int folio_expr_parsen(folio_expr **out, const char *text, size_t len)
 {
 	parser p = { text, len, 0, 0 };
 	node *root = NULL;
 	folio_expr *e = NULL;
+	char *canonical = NULL;
 	int rc;
 
 	*out = NULL;
 	if (!text)
 		return folio_error_set(FOLIO_EINVAL, "@where: no expression");
-	if (len > FOLIO_EXPR_MAX_LEN) {
-		p.len = 60;
-		return perr(&p, FOLIO_EXPR_MAX_LEN, "expression too long (%zu bytes; at most %d)",
-			    len, FOLIO_EXPR_MAX_LEN);
-	}
+	if (len > FOLIO_EXPR_MAX_CANON_LEN)
+		return too_long(&p, len);
 	const char *nul = memchr(text, '\0', len);
 	if (nul)
 		return perr(&p, (size_t)(nul - text), "NUL byte not allowed");
@@ -844,27 +850,38 @@ int folio_expr_parsen(folio_expr **out, const char *text, size_t len)
 			rc = perr(&p, p.pos, "unmatched '%c'", c);
 		else
 			rc = perr(&p, p.pos, "expected ',' (and), '+' (or) or the end, found '%c'", c);
-		node_free(root);
-		return rc;
+		goto cleanup;
 	}
-	/* The canonical text must parse back (expr.h), and escapes can make
-	 * it longer than the text: refuse what it would not fit in. */
-	char *canonical = canon(root);
-	size_t clen = canonical ? strlen(canonical) : 0;
-	free(canonical);
-	if (!canonical || !(e = malloc(sizeof *e))) {
-		node_free(root);
-		return folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+	/* Escapes and explicit operators make a canonical text longer than
+	 * the text it came from, and it must parse back (expr.h): past
+	 * FOLIO_EXPR_MAX_LEN only canonical texts are taken, and only
+	 * expressions whose canonical text fits FOLIO_EXPR_MAX_CANON_LEN. */
+	if (!(canonical = canon(root))) {
+		rc = folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+		goto cleanup;
 	}
-	if (clen > FOLIO_EXPR_MAX_LEN) {
-		node_free(root);
-		free(e);
-		return perr(&p, 0, "expression too long once written canonically (%zu bytes; at most %d)",
-			    clen, FOLIO_EXPR_MAX_LEN);
+	size_t clen = strlen(canonical);
+	if (len > FOLIO_EXPR_MAX_LEN && (clen != len || memcmp(canonical, text, len) != 0)) {
+		rc = too_long(&p, len);
+		goto cleanup;
+	}
+	if (clen > FOLIO_EXPR_MAX_CANON_LEN) {
+		rc = perr(&p, 0, "expression too long once written canonically (%zu bytes; at most %d)",
+			  clen, FOLIO_EXPR_MAX_CANON_LEN);
+		goto cleanup;
+	}
+	if (!(e = malloc(sizeof *e))) {
+		rc = folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+		goto cleanup;
 	}
 	e->root = root;
+	root = NULL;
 	*out = e;
-	return 0;
+	rc = 0;
+cleanup:
+	free(canonical);
+	node_free(root);
+	return rc;
 }
 
 int folio_expr_parse(folio_expr **out, const char *text)
@@ -873,8 +890,7 @@ int folio_expr_parse(folio_expr **out, const char *text)
 		*out = NULL;
 		return folio_error_set(FOLIO_EINVAL, "@where: no expression");
 	}
-	size_t len = strnlen(text, FOLIO_EXPR_MAX_LEN + 1);
-	return folio_expr_parsen(out, text, len > FOLIO_EXPR_MAX_LEN ? strlen(text) : len);
+	return folio_expr_parsen(out, text, strlen(text));
 }
 
 /* ------------------------------------------------------------ evaluator */

@@ -162,7 +162,8 @@ check-replay: $(FUZZ_BINS)
 		$(LSAN_ENV) $(B)/fuzz/$$t tests/fuzz/corpus/$$t; done
 
 # The integration tests under ThreadSanitizer (build/tsan/; part of make
-# check: ~17 minutes on 2 busy cores, 3-4 more to build). Every process,
+# check: 4 minutes on the 2-core machine, 17 with both cores busy with
+# other work, plus 3-4 to build). Every process,
 # the CLI and the daemon, writes its reports to build/tsan/reports/ (a
 # daemon's last ones come as it unmounts, after the tests' log scans), and
 # any report fails the run; the CLI also exits 66 on one. Third-party

@@ -277,6 +277,10 @@ node *fs_preview_node(fs *f, version *v, uint32_t entry, int *err);
 refsnap *fs_refs_acquire(fs *f);
 void fs_refs_release(refsnap *r);
 int fs_refs_start(fs *f);
+/* Ends the watcher thread, which writes invalidations to the sessions'
+ * /dev/fuse fds: before they close. The snapshot stays for the handlers. */
+void fs_refs_stop_watcher(fs *f);
+/* fs_refs_stop_watcher, then releases the snapshot. */
 void fs_refs_stop(fs *f);
 /* Inode of a folder of branch or tag names with '/' (kind 'B' or 'T'). */
 uint64_t fs_reflink_ino(char kind, const char *name);

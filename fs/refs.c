@@ -386,7 +386,7 @@ int fs_refs_start(fs *f)
 	return 0;
 }
 
-void fs_refs_stop(fs *f)
+void fs_refs_stop_watcher(fs *f)
 {
 	atomic_store(&f->stop, 1);
 	if (f->watch_version) {
@@ -394,6 +394,11 @@ void fs_refs_stop(fs *f)
 		folio_version_free(f->watch_version);
 		f->watch_version = NULL;
 	}
+}
+
+void fs_refs_stop(fs *f)
+{
+	fs_refs_stop_watcher(f);
 	fs_refs_release(f->refs);
 	f->refs = NULL;
 }

@@ -1,17 +1,22 @@
 #!/bin/sh
 # deps.sh — installs the Debian packages folio's build, tests and benchmarks
 # need. `deps.sh --check` only reports (exit 1) when something is missing;
-# `make` and `make check` run that first and install only then.
+# `make` and `make check` run that first and install only then. `--bench`
+# adds what the benchmarks need, `--fuzz` the libFuzzer toolchain of
+# `make fuzz` (`make check` replays the corpora with the normal compiler).
 set -eu
 
 BUILD="build-essential pkg-config libgit2-dev libzstd-dev libssl-dev libcjson-dev
 libvips-dev libfuse3-dev fuse3 libcriterion-dev git libexpat1-dev libyaml-dev zlib1g-dev"
 TEST="git-lfs rsync libvips-tools labelme-examples dataset-fashion-mnist python3 python3-torchvision chromium"
 BENCH="git-annex time squashfuse squashfs-tools"
+# clang only recommends its runtime, which holds libFuzzer
+FUZZ="clang libclang-rt-14-dev"
 
 want="$BUILD $TEST"
 case "${1:-}" in
 --bench) want="$want $BENCH" ;;
+--fuzz) want="$want $FUZZ" ;;
 esac
 
 missing=""

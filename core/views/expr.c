@@ -370,10 +370,18 @@ static int parse_number(parser *p, const char *v, size_t at, const char *after, 
 	char *end;
 	errno = 0;
 	double d = strtod(v, &end);
-	if (!*v || *end || isspace((unsigned char)*v) || errno == ERANGE || !isfinite(d))
+	/* ERANGE also flags an inexact subnormal (5e-324), which is a number
+	 * the canonical text prints; only overflow and underflow to zero are
+	 * refused */
+	if (!*v || *end || isspace((unsigned char)*v) || (errno == ERANGE && d == 0) || !isfinite(d))
 		return perr(p, at, "expected a number after '%s'", after);
 	*out = d;
 	return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 static void set_bit(gtok *t, unsigned char c)
@@ -616,8 +624,24 @@ static int parse_cmp(parser *p, node **out)
 	} else if (nd->op == OP_GLOB && (rc = compile_glob(p, nd, nd->strs[0], vat)) < 0) {
 		goto cleanup;
 	}
-	if (numeric && list)
-		qsort(nd->nums, nd->nvals, sizeof *nd->nums, cmp_double);
+	if (list) {
+		/* sorted and deduplicated: a list of one value is "eq:" */
+		size_t w = 0;
+		if (numeric) {
+			qsort(nd->nums, nd->nvals, sizeof *nd->nums, cmp_double);
+			for (size_t i = 0; i < nd->nvals; i++)
+				if (w == 0 || nd->nums[i] != nd->nums[w - 1])
+					nd->nums[w++] = nd->nums[i];
+		} else {
+			qsort(nd->strs, nd->nvals, sizeof *nd->strs, cmp_str);
+			for (size_t i = 0; i < nd->nvals; i++)
+				if (w > 0 && strcmp(nd->strs[i], nd->strs[w - 1]) == 0)
+					free(nd->strs[i]);
+				else
+					nd->strs[w++] = nd->strs[i];
+		}
+		nd->nvals = w;
+	}
 	*out = nd;
 	nd = NULL;
 	rc = 0;
@@ -690,6 +714,53 @@ static int parse_unary(parser *p, node **out, int depth)
 	return parse_cmp(p, out);
 }
 
+static char *canon(const node *nd);
+
+/*
+ * Drops the operands of an and/or node whose canonical text repeats an
+ * earlier one (x,x is x), and replaces a node left with one operand by
+ * that operand, so that the tree is what its canonical text reads back
+ * as: a parent brackets, sorts and flattens its operands by their kind.
+ */
+static int drop_repeats(node **ndp)
+{
+	node *nd = *ndp;
+	char **text = calloc(nd->n, sizeof *text);
+	size_t w = 0, i = 0;
+	int rc = 0;
+
+	if (!text)
+		return folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+	for (; i < nd->n; i++) {
+		if (!(text[w] = canon(nd->kids[i]))) {
+			rc = folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+			break;
+		}
+		size_t j = 0;
+		while (j < w && strcmp(text[j], text[w]) != 0)
+			j++;
+		if (j < w) {
+			free(text[w]);
+			text[w] = NULL;
+			node_free(nd->kids[i]);
+			continue;
+		}
+		nd->kids[w++] = nd->kids[i];
+	}
+	/* on failure the operands not looked at yet stay, after the kept ones */
+	memmove(nd->kids + w, nd->kids + i, (nd->n - i) * sizeof *nd->kids);
+	nd->n = w + (nd->n - i);
+	if (nd->n == 1) {
+		*ndp = nd->kids[0];
+		free(nd->kids);
+		free(nd);
+	}
+	for (i = 0; i < w; i++)
+		free(text[i]);
+	free(text);
+	return rc;
+}
+
 /* Parses "x SEP x SEP x" for one level (and: unary kids, or: and kids). */
 static int parse_list(parser *p, node **out, int depth, enum kind kind)
 {
@@ -731,6 +802,8 @@ static int parse_list(parser *p, node **out, int depth, enum kind kind)
 			goto cleanup;
 		kid = NULL;
 	}
+	if (nd && (rc = drop_repeats(&nd)) < 0)
+		goto cleanup;
 	*out = nd ? nd : first;
 	return 0;
 cleanup:
@@ -745,21 +818,27 @@ static int parse_or(parser *p, node **out, int depth)
 	return parse_list(p, out, depth, N_OR);
 }
 
+/* The error for a text over FOLIO_EXPR_MAX_LEN, echoing its start. */
+static int too_long(parser *p, size_t len)
+{
+	p->len = 60;
+	return perr(p, FOLIO_EXPR_MAX_LEN, "expression too long (%zu bytes; at most %d)", len,
+		    FOLIO_EXPR_MAX_LEN);
+}
+
 int folio_expr_parsen(folio_expr **out, const char *text, size_t len)
 {
 	parser p = { text, len, 0, 0 };
 	node *root = NULL;
 	folio_expr *e = NULL;
+	char *canonical = NULL;
 	int rc;
 
 	*out = NULL;
 	if (!text)
 		return folio_error_set(FOLIO_EINVAL, "@where: no expression");
-	if (len > FOLIO_EXPR_MAX_LEN) {
-		p.len = 60;
-		return perr(&p, FOLIO_EXPR_MAX_LEN, "expression too long (%zu bytes; at most %d)",
-			    len, FOLIO_EXPR_MAX_LEN);
-	}
+	if (len > FOLIO_EXPR_MAX_CANON_LEN)
+		return too_long(&p, len);
 	const char *nul = memchr(text, '\0', len);
 	if (nul)
 		return perr(&p, (size_t)(nul - text), "NUL byte not allowed");
@@ -771,16 +850,38 @@ int folio_expr_parsen(folio_expr **out, const char *text, size_t len)
 			rc = perr(&p, p.pos, "unmatched '%c'", c);
 		else
 			rc = perr(&p, p.pos, "expected ',' (and), '+' (or) or the end, found '%c'", c);
-		node_free(root);
-		return rc;
+		goto cleanup;
+	}
+	/* Escapes and explicit operators make a canonical text longer than
+	 * the text it came from, and it must parse back (expr.h): past
+	 * FOLIO_EXPR_MAX_LEN only canonical texts are taken, and only
+	 * expressions whose canonical text fits FOLIO_EXPR_MAX_CANON_LEN. */
+	if (!(canonical = canon(root))) {
+		rc = folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+		goto cleanup;
+	}
+	size_t clen = strlen(canonical);
+	if (len > FOLIO_EXPR_MAX_LEN && (clen != len || memcmp(canonical, text, len) != 0)) {
+		rc = too_long(&p, len);
+		goto cleanup;
+	}
+	if (clen > FOLIO_EXPR_MAX_CANON_LEN) {
+		rc = perr(&p, 0, "expression too long once written canonically (%zu bytes; at most %d)",
+			  clen, FOLIO_EXPR_MAX_CANON_LEN);
+		goto cleanup;
 	}
 	if (!(e = malloc(sizeof *e))) {
-		node_free(root);
-		return folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+		rc = folio_error_set(FOLIO_ENOMEM, "@where: out of memory");
+		goto cleanup;
 	}
 	e->root = root;
+	root = NULL;
 	*out = e;
-	return 0;
+	rc = 0;
+cleanup:
+	free(canonical);
+	node_free(root);
+	return rc;
 }
 
 int folio_expr_parse(folio_expr **out, const char *text)
@@ -789,8 +890,7 @@ int folio_expr_parse(folio_expr **out, const char *text)
 		*out = NULL;
 		return folio_error_set(FOLIO_EINVAL, "@where: no expression");
 	}
-	size_t len = strnlen(text, FOLIO_EXPR_MAX_LEN + 1);
-	return folio_expr_parsen(out, text, len > FOLIO_EXPR_MAX_LEN ? strlen(text) : len);
+	return folio_expr_parsen(out, text, strlen(text));
 }
 
 /* ------------------------------------------------------------ evaluator */
@@ -955,17 +1055,32 @@ int folio_expr_eval(const folio_expr *e, const folio_sample_ops *ops, const void
 
 /* ------------------------------------------------------------ canonical */
 
+/* 1 if every ']' of s closes an earlier '[' and every '[' is closed: then
+ * scan_value, which counts raw brackets, reads s back whole. */
+static int brackets_pair(const char *s)
+{
+	int depth = 0;
+
+	for (; *s; s++)
+		if (*s == '[')
+			depth++;
+		else if (*s == ']' && --depth < 0)
+			return 0;
+	return depth == 0;
+}
+
 /* Writes a text value so that it scans back to the same bytes. Glob
- * patterns keep their '[', ']', '*', '?' and '\'. */
+ * patterns keep their '*', '?' and '\', and their '[' and ']' where these
+ * pair up (else %5B and %5D, which decode to the same bytes). */
 static void sb_value(folio_buf *b, const char *s, int glob)
 {
 	if (!*s) {
 		folio_buf_puts(b, "\"\"");
 		return;
 	}
+	const char *special = glob && brackets_pair(s) ? "%/,+&|()\":;=<>!" : "%/,+&|()[]\":;=<>!";
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
-		const char *special = glob ? "%/,+&|()\":;=<>!" : "%/,+&|()[]\":;=<>!";
 		if (c < 0x20 || c == 0x7f || strchr(special, c)) {
 			char hex[4];
 			snprintf(hex, sizeof hex, "%%%02X", c);
@@ -1011,12 +1126,7 @@ static void sb_num(folio_buf *b, double d)
 	folio_buf_puts(b, tmp);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
-static char *canon(const node *nd);
 
 static void canon_cmp(folio_buf *b, const node *nd)
 {
@@ -1032,32 +1142,15 @@ static void canon_cmp(folio_buf *b, const node *nd)
 	folio_buf_puts(b, "=");
 	folio_buf_puts(b, opnames[op]);
 	folio_buf_puts(b, ":");
-	if (nd->nums && !nd->strs) {
-		for (size_t i = 0; i < nd->nvals; i++) {
-			if (i && nd->nums[i] == nd->nums[i - 1])
-				continue;
-			if (i)
-				folio_buf_puts(b, ":");
-			sb_num(b, nd->nums[i]);
-		}
-		return;
-	}
-	char **v = malloc(nd->nvals * sizeof *v);
-	if (!v) {
-		b->rc = FOLIO_ENOMEM;
-		return;
-	}
-	memcpy(v, nd->strs, nd->nvals * sizeof *v);
-	if (op == OP_IN)
-		qsort(v, nd->nvals, sizeof *v, cmp_str);
+	/* lists were sorted and deduplicated by the parser */
 	for (size_t i = 0; i < nd->nvals; i++) {
-		if (i && strcmp(v[i], v[i - 1]) == 0)
-			continue;
 		if (i)
 			folio_buf_puts(b, ":");
-		sb_value(b, v[i], op == OP_GLOB);
+		if (nd->nums && !nd->strs)
+			sb_num(b, nd->nums[i]);
+		else
+			sb_value(b, nd->strs[i], op == OP_GLOB);
 	}
-	free(v);
 }
 
 static char *canon(const node *nd)

@@ -26,8 +26,12 @@
 
 #include <stddef.h>
 
-/* Longest accepted expression text, bytes. */
+/* Longest accepted expression text, bytes. A longer text is taken only as
+ * folio_expr_canonical prints it (escapes and explicit operators make that
+ * up to about three times longer), up to FOLIO_EXPR_MAX_CANON_LEN; an
+ * expression whose canonical text would not fit that is refused. */
 #define FOLIO_EXPR_MAX_LEN 4096
+#define FOLIO_EXPR_MAX_CANON_LEN (4 * FOLIO_EXPR_MAX_LEN)
 /* Deepest accepted nesting of groups and not:, levels. */
 #define FOLIO_EXPR_MAX_DEPTH 32
 

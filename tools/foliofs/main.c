@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "folio/repo.h"
@@ -285,9 +287,43 @@ static void *run_loop(void *p)
 	 * daemon down. HEAD/ alone going away leaves the versions served. */
 	if (is_main)
 		pthread_kill(a->main, SIGTERM);
-	else
+	else if (!atomic_load(&shutting_down))
 		fs_log("HEAD/ was unmounted");
 	return NULL;
+}
+
+/* SIGUSR1 only interrupts a session's loop thread (see stop_loop). */
+static void wake_loop(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Ends the session loop of thread t and joins it, before the caller closes
+ * the session's /dev/fuse fd (fuse_session_unmount does): a worker still
+ * reading the fd could otherwise read from whatever file next gets its
+ * number (ThreadSanitizer reported the close racing the workers' reads).
+ * fuse_session_exit only sets a flag, and the loop thread sleeps in
+ * sem_wait until a worker ends, so SIGUSR1 (a handler that does nothing,
+ * no SA_RESTART) interrupts it; it then cancels its workers, which wait in
+ * read(2), and joins them. The signal can land just before the thread
+ * goes to sleep, so it is sent again until the join succeeds.
+ */
+static void stop_loop(struct fuse_session *se, pthread_t t)
+{
+	fuse_session_exit(se);
+	for (;;) {
+		struct timespec ts;
+		pthread_kill(t, SIGUSR1);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 50 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		if (pthread_timedjoin_np(t, NULL, &ts) == 0)
+			return;
+	}
 }
 
 static struct fuse_session *new_session(fs *f, const struct fuse_lowlevel_ops *ops, size_t size,
@@ -413,6 +449,9 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	struct sigaction wake = { .sa_handler = wake_loop };
+	sigemptyset(&wake.sa_mask);
+	sigaction(SIGUSR1, &wake, NULL);
 
 	fuse_set_log_func(libfuse_log);
 	if (check_mountpoint(mnt) < 0)
@@ -490,18 +529,19 @@ int main(int argc, char **argv)
 
 unmount:
 	atomic_store(&shutting_down, 1);
-	if (f.se_head) {
-		fuse_session_exit(f.se_head);
-		fuse_session_unmount(f.se_head);
-	}
-	if (f.se_ro) {
-		fuse_session_exit(f.se_ro);
-		fuse_session_unmount(f.se_ro);
-	}
+	/* nothing may write to a session's fd once it is closed: the refs
+	 * watcher sends invalidations, so it stops first; then HEAD/, while
+	 * MNT still answers the lookup of its mount point; each loop ends
+	 * before its fd is closed (stop_loop) */
+	fs_refs_stop_watcher(&f);
 	if (have_head)
-		pthread_join(t_head, NULL);
+		stop_loop(f.se_head, t_head);
+	if (f.se_head)
+		fuse_session_unmount(f.se_head);
 	if (have_ro)
-		pthread_join(t_ro, NULL);
+		stop_loop(f.se_ro, t_ro);
+	if (f.se_ro)
+		fuse_session_unmount(f.se_ro);
 	if (f.pt && (o.passthrough || fs_passthrough_active(f.pt))) {
 		unsigned long passed = 0, plain = 0;
 		fs_passthrough_stats(f.pt, &passed, &plain);

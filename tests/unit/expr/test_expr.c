@@ -8,122 +8,7 @@
 #include "folio/error.h"
 #include "folio/expr.h"
 
-/* A tiny sample: enough fields to exercise every kind of field. */
-typedef struct obj {
-	const char *cls;
-	const char *labeler;
-	double score; /* predictions only */
-} obj;
-
-typedef struct sample {
-	const char *path, *format, *split; /* NULL: absent */
-	double brightness, blurriness, width, size;
-	int has_features;
-	int grayscale;
-	const char *tags[4];
-	obj gt[6];
-	size_t ngt;
-	obj pred[4];
-	size_t npred;
-} sample;
-
-static int s_scalar(const void *sp, const char *f, double *num, const char **str)
-{
-	const sample *s = sp;
-	*str = NULL;
-	if (!strcmp(f, "path"))
-		return (*str = s->path) != NULL;
-	if (!strcmp(f, "format"))
-		return (*str = s->format) != NULL;
-	if (!strcmp(f, "split"))
-		return (*str = s->split) != NULL;
-	if (!strcmp(f, "labeled"))
-		return *num = s->ngt > 0, 1;
-	if (!strcmp(f, "size"))
-		return *num = s->size, 1;
-	if (!s->has_features)
-		return 0;
-	if (!strcmp(f, "brightness"))
-		return *num = s->brightness, 1;
-	if (!strcmp(f, "blurriness"))
-		return *num = s->blurriness, 1;
-	if (!strcmp(f, "width"))
-		return *num = s->width, 1;
-	if (!strcmp(f, "grayscale"))
-		return *num = s->grayscale, 1;
-	return 0;
-}
-
-static size_t s_values(const void *sp, const char *f, int (*cb)(const char *, void *), void *p)
-{
-	const sample *s = sp;
-	size_t n = 0;
-	if (!strcmp(f, "tag")) {
-		for (size_t i = 0; i < 4 && s->tags[i]; i++) {
-			n++;
-			if (cb(s->tags[i], p))
-				break;
-		}
-		return n;
-	}
-	int pred = !strcmp(f, "pred.class");
-	const obj *v = pred ? s->pred : s->gt;
-	size_t m = pred ? s->npred : s->ngt;
-	for (size_t i = 0; i < m; i++) {
-		const char *x = !strcmp(f, "labeler") ? v[i].labeler : v[i].cls;
-		if (!x)
-			continue;
-		n++;
-		if (cb(x, p))
-			break;
-	}
-	return n;
-}
-
-static size_t s_numbers(const void *sp, const char *f, int (*cb)(double, void *), void *p)
-{
-	const sample *s = sp;
-	size_t n = 0;
-	if (strcmp(f, "pred.score"))
-		return 0;
-	for (size_t i = 0; i < s->npred; i++) {
-		n++;
-		if (cb(s->pred[i].score, p))
-			break;
-	}
-	return n;
-}
-
-static size_t s_count(const void *sp, const char *cls, int pred)
-{
-	const sample *s = sp;
-	const obj *v = pred ? s->pred : s->gt;
-	size_t m = pred ? s->npred : s->ngt, n = 0;
-	for (size_t i = 0; i < m; i++)
-		if (!cls || !strcmp(cls, v[i].cls))
-			n++;
-	return n;
-}
-
-static const folio_sample_ops ops = { s_scalar, s_values, s_numbers, s_count };
-
-/* A: dark night street, two cars and a person, train split. */
-static const sample A = {
-	.path = "images/2011_003/a.jpg", .format = "jpeg", .split = "train",
-	.brightness = 0.1, .blurriness = 0.7, .width = 1024, .size = 50000, .has_features = 1,
-	.tags = { "night", "street" },
-	.gt = { { "car", "alice", 0 }, { "car", "bob", 0 }, { "person", "alice", 0 } }, .ngt = 3,
-	.pred = { { "car", NULL, 0.9 }, { "truck", NULL, 0.3 } }, .npred = 2,
-};
-/* B: bright grayscale png with one truck, val split. */
-static const sample B = {
-	.path = "images/2012/b.png", .format = "png", .split = "val",
-	.brightness = 0.8, .blurriness = 0.2, .width = 640, .size = 9000, .has_features = 1,
-	.grayscale = 1, .tags = { "day" },
-	.gt = { { "truck", "carol", 0 } }, .ngt = 1,
-};
-/* C: unlabeled, no features computed, no split. */
-static const sample C = { .path = "c.webp", .format = "webp", .size = 10 };
+#include "samples.h"
 
 static int match(const char *text, const sample *s)
 {
@@ -253,6 +138,7 @@ Test(expr, canonical)
 	expect_canon("width=ge:1e3", "width=ge:1000");
 }
 
+
 static void expect_error(const char *text, const char *msg)
 {
 	folio_expr *e = (folio_expr *)1;
@@ -288,6 +174,74 @@ Test(expr, errors)
 	expect_error("count.=1", "@where: count.=1: column 7: expected a class name after 'count.'");
 	expect_error("width=nan", "@where: width=nan: column 7: expected a number after '='");
 	expect_error("path=glob:[ab", "@where: path=glob:[ab: column 11: unterminated '[' in glob (expected ']')");
+}
+
+/* Found by the expr fuzz target: a subnormal number, exact in hex, was
+ * printed as 5e-324, which strtod reads with ERANGE, so the canonical
+ * text did not parse back. Subnormals are numbers; only a value that
+ * underflows to zero (or overflows) is refused. */
+Test(expr, subnormal_numbers_round_trip)
+{
+	expect_canon("width>0x1p-1074", "width=gt:5e-324");
+	expect_canon("width>5e-324", "width=gt:5e-324");
+	expect_canon("width<-2.5e-320", "width=lt:-2.5e-320");
+	expect_error("width>1e-400", "@where: width>1e-400: column 7: expected a number after '>'");
+	expect_error("width>1e400", "@where: width>1e400: column 7: expected a number after '>'");
+}
+
+/* Found by the expr fuzz target: %5D is a ']' byte of a glob that the
+ * scanner does not count as a bracket, so printing it raw ended the value
+ * early (or, for '[', swallowed what followed) when the canonical text
+ * was read back. Brackets stay raw only where they pair up. */
+Test(expr, glob_escaped_brackets_round_trip)
+{
+	expect_canon("path=glob:a%5Db", "path=glob:a%5Db");
+	expect_canon("path=glob:[%5D]x,class=car", "class=eq:car,path=glob:%5B%5D%5Dx");
+	expect_canon("path=glob:[%5B]x,class=car", "class=eq:car,path=glob:%5B%5B%5Dx");
+	expect_canon("path=glob:[ab]*.jpg", "path=glob:[ab]*.jpg");
+	cr_expect(match("path=glob:*[%5D]*", &A) == 0);
+}
+
+/* Found by the expr fuzz target: "in:" with one value repeated printed as
+ * "in:train", whose own canonical text is "eq:train". Lists are
+ * deduplicated when parsed, so a list of one value is "eq:" at once. */
+Test(expr, in_list_of_one_repeated_value)
+{
+	expect_canon("split=in:train;train", "split=eq:train");
+	expect_canon("width=in:3:3:3e0", "width=eq:3");
+	expect_canon("class=in:b:a:b:a", "class=in:a:b");
+	expect_set("split=in:val;val", ".B.");
+}
+
+/* Found by the expr fuzz target: escapes and explicit operators make the
+ * canonical text longer than the text it came from (a quoted ',' is %2C),
+ * past the length the parser took, so it did not parse back. Longer
+ * texts are taken when they are canonical, up to FOLIO_EXPR_MAX_CANON_LEN. */
+Test(expr, long_canonical_text_parses_back)
+{
+	char text[2100];
+	folio_expr *e = NULL, *back = NULL;
+
+	memcpy(text, "tag=\"", 5);
+	memset(text + 5, ',', 2000);
+	memcpy(text + 2005, "\"", 2);
+	cr_assert_eq(folio_expr_parse(&e, text), 0, "%s", folio_error_last());
+	char *c = folio_expr_canonical(e);
+	cr_assert_not_null(c);
+	cr_expect_eq(strlen(c), 6007);
+	cr_expect_eq(folio_expr_parse(&back, c), 0, "%s", folio_error_last());
+	char *again = folio_expr_canonical(back);
+	cr_expect_str_eq(again, c);
+	folio_expr_free(back);
+
+	/* as long, but not canonical (tag= for tag=eq:): too long */
+	memmove(c + 4, c + 7, strlen(c + 7) + 1);
+	cr_expect_eq(folio_expr_parse(&back, c), FOLIO_EINVAL);
+	cr_expect(strstr(folio_error_last(), "column 4097: expression too long (6004 bytes; at most 4096)"),
+		  "%s", folio_error_last());
+	free(again);
+	free(c);
+	folio_expr_free(e);
 }
 
 Test(expr, refuses_nul_long_and_deep)

@@ -67,20 +67,23 @@ void folio_buf_clear(folio_buf *b);
 /* FNV-1a, 64 bits: a fast hash of short keys for in-memory tables and
  * inode numbers. Not for anything an adversary chooses to collide with
  * on purpose where that matters (content ids are SHA-256). */
+#define FOLIO_FNV1A_BASIS 14695981039346656037ULL   /* 0xcbf29ce484222325 */
+#define FOLIO_FNV1A_PRIME 1099511628211ULL
+
 static inline uint64_t folio_fnv1a(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;
-	uint64_t h = 1469598103934665603ULL ^ seed;
+	uint64_t h = FOLIO_FNV1A_BASIS ^ seed;
 	for (size_t i = 0; i < len; i++)
-		h = (h ^ p[i]) * 1099511628211ULL;
+		h = (h ^ p[i]) * FOLIO_FNV1A_PRIME;
 	return h;
 }
 
 static inline uint64_t folio_fnv1a_str(const char *s)
 {
-	uint64_t h = 1469598103934665603ULL;
+	uint64_t h = FOLIO_FNV1A_BASIS;
 	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+		h = (h ^ (unsigned char)*s) * FOLIO_FNV1A_PRIME;
 	return h;
 }
 

@@ -14,13 +14,12 @@
 #include "folio/error.h"
 #include "folio/repo.h"
 
-static char dir[256], repo_path[300];
+static char dir[TEST_DIR_MAX], repo_path[300];
 static folio_repo *repo;
 
 static inline void fixture_setup(void)
 {
-	snprintf(dir, sizeof dir, "/tmp/folio-ut-repo.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
+	test_mkdtemp(dir, "ut-repo");
 	snprintf(repo_path, sizeof repo_path, "%s/r", dir);
 	cr_assert_eq(folio_repo_init(repo_path), 0, "%s", folio_error_last());
 	cr_assert_eq(folio_repo_open(&repo, repo_path), 0, "%s", folio_error_last());

@@ -9,6 +9,7 @@
 #include "folio/error.h"
 #include "folio/oid.h"
 #include "folio/tree.h"
+#include "folio/util.h"
 
 #include "../testutil.h"
 
@@ -171,4 +172,56 @@ Test(path, mkdirs_makes_missing_parents)
 	/* nothing to make */
 	cr_expect_lt(folio_path_mkdirs(""), 0);
 	test_rmtree(dir);
+}
+
+/* The reference test vectors of FNV-1a 64 (the published FNV test suite):
+ * a wrong offset basis or prime changes every one of them. */
+Test(util, fnv1a_matches_the_reference)
+{
+	cr_expect_eq(folio_fnv1a("", 0, 0), 0xcbf29ce484222325ULL);
+	cr_expect_eq(folio_fnv1a("a", 1, 0), 0xaf63dc4c8601ec8cULL);
+	cr_expect_eq(folio_fnv1a_str("foobar"), 0x85944171f73967e8ULL);
+	cr_expect_eq(folio_fnv1a("foobar", 6, 0), folio_fnv1a_str("foobar"));
+	cr_expect_neq(folio_fnv1a("a", 1, 1), folio_fnv1a("a", 1, 0), "the seed changes the hash");
+}
+
+/* The text buffer: a cap that holds, an error that sticks, escaping. */
+Test(util, buf_caps_sticks_and_escapes)
+{
+	folio_buf b;
+	char *out = NULL;
+	size_t len = 0;
+
+	folio_buf_init(&b, "a test text");
+	folio_buf_puts(&b, "a,");
+	folio_buf_csv(&b, "say \"hi\", ok");
+	folio_buf_putc(&b, ' ');
+	folio_buf_html(&b, "<b>&\"");
+	folio_buf_printf(&b, " %d", 42);
+	cr_assert_eq(folio_buf_finish(&out, &len, &b), 0);
+	cr_expect_str_eq(out, "a,\"say \"\"hi\"\", ok\" &lt;b&gt;&amp;&quot; 42");
+	cr_expect_eq(len, strlen(out));
+	free(out);
+
+	folio_buf_init(&b, "a capped text");
+	b.max = 8;
+	folio_buf_puts(&b, "12345");
+	folio_buf_puts(&b, "6789");          /* over the cap: refused, and it sticks */
+	folio_buf_puts(&b, "x");
+	cr_expect_eq(b.rc, FOLIO_EINVAL);
+	cr_expect_eq(folio_buf_finish(&out, &len, &b), FOLIO_EINVAL);
+	cr_expect_null(out);
+	cr_expect(strstr(folio_error_last(), "a capped text") != NULL, "%s", folio_error_last());
+
+	/* nothing written: an empty text, not NULL */
+	folio_buf_init(&b, "an empty text");
+	cr_assert_eq(folio_buf_finish(&out, &len, &b), 0);
+	cr_expect_str_eq(out, "");
+	free(out);
+
+	char small[8];
+	cr_expect_eq(folio_path_format(small, sizeof small, "%s/%s", "abc", "defgh"), FOLIO_EINVAL);
+	cr_expect_str_eq(small, "", "a path that does not fit is not left truncated");
+	cr_expect_eq(folio_path_format(small, sizeof small, "%s/%s", "ab", "cd"), 0);
+	cr_expect_str_eq(small, "ab/cd");
 }

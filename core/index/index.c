@@ -166,9 +166,11 @@ void folio_index_free(folio_index *ix)
 		free(ix->objs);
 		free(ix->tags);
 		free(ix->classes);
+		free(ix->class_info);
 		free(ix->errors);
 		free(ix->spool);
 		free(ix->lpool);
+		free(ix->gpool);
 	}
 	free(ix);
 }
@@ -219,9 +221,137 @@ static int read_cb(void **out, size_t *len, const folio_entry *e, void *payload)
 	return folio_store_read_all(out, len, repo->store, &e->oid, (size_t)1 << 30);
 }
 
+/* ---- segmentations: records of gpool ----------------------------------- */
+
+/*
+ * A record, 4-byte aligned: u32 kind; polygons: u32 nrings, u32 points of
+ * each ring, float x, y of every point; RLE: i32 width, i32 height, u32
+ * length, the compressed counts (no NUL), padded.
+ */
+typedef struct gbuf {
+	unsigned char *p;
+	size_t len, cap;
+} gbuf;
+
+static int gput(gbuf *g, const void *data, size_t n)
+{
+	size_t need = g->len + ((n + 3) & ~(size_t)3);
+	if (need > POOL_MAX)
+		return -1;
+	if (need > g->cap) {
+		size_t cap = g->cap ? g->cap : 4096;
+		while (cap < need)
+			cap *= 2;
+		unsigned char *q = realloc(g->p, cap);
+		if (!q)
+			return -1;
+		g->p = q;
+		g->cap = cap;
+	}
+	memcpy(g->p + g->len, data, n);
+	memset(g->p + g->len + n, 0, ((n + 3) & ~(size_t)3) - n);
+	g->len = need;
+	return 0;
+}
+
+/* Appends a shape; its offset, or FOLIO_NONE (none given, or no room). */
+static uint32_t gadd(gbuf *g, const folio_shape *sh, int *fail)
+{
+	if (!sh)
+		return FOLIO_NONE;
+	uint32_t off = (uint32_t)g->len, kind = (uint32_t)sh->kind;
+	int bad = gput(g, &kind, 4) < 0;
+	if (sh->kind == FOLIO_SHAPE_RLE) {
+		int32_t wh[2] = { sh->rle_w, sh->rle_h };
+		uint32_t n = sh->rle ? (uint32_t)strlen(sh->rle) : 0;
+		bad |= gput(g, wh, sizeof wh) < 0 || gput(g, &n, 4) < 0 ||
+		       (n && gput(g, sh->rle, n) < 0);
+	} else {
+		uint32_t nr = (uint32_t)sh->nrings;
+		size_t npts = 0;
+		bad |= gput(g, &nr, 4) < 0;
+		for (size_t r = 0; r < sh->nrings && !bad; r++) {
+			bad |= gput(g, &sh->ring[r], 4) < 0;
+			npts += sh->ring[r];
+		}
+		for (size_t i = 0; i < 2 * npts && !bad; i++) {
+			float f = (float)sh->xy[i];
+			bad |= gput(g, &f, 4) < 0;
+		}
+	}
+	if (bad)
+		*fail = 1;
+	return bad ? FOLIO_NONE : off;
+}
+
+static int gu32(const folio_index *ix, size_t *at, uint32_t *v)
+{
+	if (*at > ix->gpool_len || ix->gpool_len - *at < 4)
+		return -1;
+	memcpy(v, ix->gpool + *at, 4);
+	*at += 4;
+	return 0;
+}
+
+/* The shape at off (checked against the pool; -1 if malformed), copied
+ * into *out when out is not NULL. */
+static int gget(folio_shape **out, const folio_index *ix, uint32_t off)
+{
+	size_t at = off;
+	uint32_t kind, a, b, c;
+	folio_shape *sh = NULL;
+
+	if (gu32(ix, &at, &kind) < 0)
+		return -1;
+	if (kind == FOLIO_SHAPE_RLE) {
+		if (gu32(ix, &at, &a) < 0 || gu32(ix, &at, &b) < 0 || gu32(ix, &at, &c) < 0 ||
+		    (int32_t)a < 0 || (int32_t)b < 0 || ix->gpool_len - at < c ||
+		    memchr(ix->gpool + at, 0, c))
+			return -1;
+		if (!out)
+			return 0;
+		if (!(sh = calloc(1, sizeof *sh)) || !(sh->rle = strndup((const char *)ix->gpool + at, c)))
+			goto nomem;
+		sh->kind = FOLIO_SHAPE_RLE;
+		sh->rle_w = (int32_t)a;
+		sh->rle_h = (int32_t)b;
+		*out = sh;
+		return 0;
+	}
+	if (kind != FOLIO_SHAPE_POLYGONS || gu32(ix, &at, &a) < 0 || a > (ix->gpool_len - at) / 4)
+		return -1;
+	size_t rings_at = at, npts = 0;
+	for (uint32_t r = 0; r < a; r++) {
+		if (gu32(ix, &at, &b) < 0 || b > ix->gpool_len / 8)
+			return -1;
+		npts += b;
+	}
+	if (npts > (ix->gpool_len - at) / 8)
+		return -1;
+	if (!out)
+		return 0;
+	if (!(sh = calloc(1, sizeof *sh)) || !(sh->ring = malloc((a ? a : 1) * sizeof *sh->ring)) ||
+	    !(sh->xy = malloc((npts ? npts : 1) * 2 * sizeof *sh->xy)))
+		goto nomem;
+	sh->kind = FOLIO_SHAPE_POLYGONS;
+	sh->nrings = a;
+	memcpy(sh->ring, ix->gpool + rings_at, a * 4);
+	for (size_t i = 0; i < 2 * npts; i++) {
+		float f;
+		memcpy(&f, ix->gpool + at + 4 * i, 4);
+		sh->xy[i] = f;
+	}
+	*out = sh;
+	return 0;
+nomem:
+	folio_shape_free(sh);
+	return folio_error_set(FOLIO_ENOMEM, "index: out of memory");
+}
+
 /* Converts a parsed label set into ix's compact label part. */
 static int labels_from_set(folio_index *ix, pool *lp, const folio_labelset *set)
 {
+	gbuf g = { 0 };
 	int fail = 0;
 	size_t nobjs = 0, ntags = 0;
 
@@ -233,11 +363,18 @@ static int labels_from_set(folio_index *ix, pool *lp, const folio_labelset *set)
 	ix->objs = calloc(nobjs ? nobjs : 1, sizeof *ix->objs);
 	ix->tags = calloc(ntags ? ntags : 1, sizeof *ix->tags);
 	ix->classes = calloc(set->nclasses ? set->nclasses : 1, sizeof *ix->classes);
+	ix->class_info = calloc(set->nclasses ? set->nclasses : 1, sizeof *ix->class_info);
 	ix->errors = calloc(set->nerrors ? set->nerrors : 1, sizeof *ix->errors);
-	if (!ix->anns || !ix->objs || !ix->tags || !ix->classes || !ix->errors)
+	if (!ix->anns || !ix->objs || !ix->tags || !ix->classes || !ix->class_info || !ix->errors)
 		return folio_error_set(FOLIO_ENOMEM, "index: out of memory");
-	for (size_t i = 0; i < set->nclasses; i++)
+	for (size_t i = 0; i < set->nclasses; i++) {
+		folio_iclass *ci = &ix->class_info[ix->nclasses];
+		const folio_class_info *si = set->class_info ? &set->class_info[i] : NULL;
+		ci->has_id = (uint8_t)(si && si->has_id);
+		ci->id = si && si->has_id ? si->id : 0;
+		ci->super = pool_intern(lp, si ? si->supercategory : NULL, &fail);
 		ix->classes[ix->nclasses++] = pool_intern(lp, set->classes[i], &fail);
+	}
 	for (size_t i = 0; i < set->nerrors; i++) {
 		folio_ierror *er = &ix->errors[ix->nerrors++];
 		er->file = pool_intern(lp, set->errors[i].file, &fail);
@@ -271,15 +408,21 @@ static int labels_from_set(folio_index *ix, pool *lp, const folio_labelset *set)
 			io->score = (float)o->score;
 			io->has_box = (uint8_t)!!o->has_box;
 			io->has_score = (uint8_t)!!o->has_score;
+			io->flags = (uint8_t)o->flags;
+			io->has_area = (uint8_t)!!o->has_area;
+			io->area = (float)o->area;
+			io->shape = gadd(&g, o->shape, &fail);
 		}
 		d->tag_first = (uint32_t)ix->ntags;
 		d->tag_count = (uint32_t)a->ntags;
 		for (size_t k = 0; k < a->ntags; k++)
 			ix->tags[ix->ntags++] = pool_intern(lp, a->tags[k], &fail);
 	}
-	if (fail)
-		return folio_error_set(FOLIO_ENOMEM, "index: label strings: out of memory "
-				       "(or more than 2 GiB of them)");
+	ix->gpool = g.p ? g.p : calloc(1, 1);
+	ix->gpool_len = g.len;
+	if (fail || !ix->gpool)
+		return folio_error_set(FOLIO_ENOMEM, "index: label strings or segmentations: out "
+				       "of memory (or more than 2 GiB of them)");
 	return 0;
 }
 
@@ -298,9 +441,13 @@ static int labels_copy(folio_index *ix, pool *lp, const folio_index *base)
 	ix->objs = dup_mem(base->objs, base->nobjs * sizeof *base->objs);
 	ix->tags = dup_mem(base->tags, base->ntags * sizeof *base->tags);
 	ix->classes = dup_mem(base->classes, base->nclasses * sizeof *base->classes);
+	ix->class_info = dup_mem(base->class_info, base->nclasses * sizeof *base->class_info);
 	ix->errors = dup_mem(base->errors, base->nerrors * sizeof *base->errors);
+	ix->gpool = dup_mem(base->gpool, base->gpool_len);
+	ix->gpool_len = base->gpool_len;
 	lp->p = dup_mem(base->lpool, base->lpool_len);
-	if (!ix->anns || !ix->objs || !ix->tags || !ix->classes || !ix->errors || !lp->p)
+	if (!ix->anns || !ix->objs || !ix->tags || !ix->classes || !ix->class_info ||
+	    !ix->errors || !ix->gpool || !lp->p)
 		return folio_error_set(FOLIO_ENOMEM, "index: out of memory");
 	lp->len = lp->cap = base->lpool_len;
 	ix->nanns = base->nanns;
@@ -441,7 +588,7 @@ typedef struct fhdr {
 	char magic[8];
 	uint32_t version, features_version, pixels, imagefolder;
 	folio_oid key, label_inputs;
-	uint64_t nsamples, nanns, nobjs, ntags, nclasses, nerrors, spool_len, lpool_len;
+	uint64_t nsamples, nanns, nobjs, ntags, nclasses, nerrors, spool_len, lpool_len, gpool_len;
 	uint64_t checksum;       /* of the header (this field zeroed) and the body */
 } fhdr;
 
@@ -478,7 +625,9 @@ typedef struct section {
 	size_t size;
 } section;
 
-static void sections(section s[8], const folio_index *ix)
+#define NSECTIONS 10
+
+static void sections(section s[NSECTIONS], const folio_index *ix)
 {
 	s[0] = (section){ ix->samples, ix->nsamples * sizeof *ix->samples };
 	s[1] = (section){ ix->anns, ix->nanns * sizeof *ix->anns };
@@ -488,6 +637,8 @@ static void sections(section s[8], const folio_index *ix)
 	s[5] = (section){ ix->errors, ix->nerrors * sizeof *ix->errors };
 	s[6] = (section){ ix->spool, ix->spool_len };
 	s[7] = (section){ ix->lpool, ix->lpool_len };
+	s[8] = (section){ ix->class_info, ix->nclasses * sizeof *ix->class_info };
+	s[9] = (section){ ix->gpool, ix->gpool_len };
 }
 
 static int cache_file(char *out, size_t size, const folio_repo *repo, const folio_oid *key)
@@ -503,7 +654,7 @@ static int cache_file(char *out, size_t size, const folio_repo *repo, const foli
 static void save(const folio_index *ix, folio_repo *repo)
 {
 	char path[FOLIO_PATH_BUF], tmp[FOLIO_PATH_SUFFIXED];
-	section s[8];
+	section s[NSECTIONS];
 	fhdr h;
 	unsigned char *buf = NULL;
 
@@ -513,12 +664,12 @@ static void save(const folio_index *ix, folio_repo *repo)
 		return;
 	sections(s, ix);
 	size_t total = 0;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < NSECTIONS; i++)
 		total += ALIGN8(s[i].size);
 	if (!(buf = calloc(1, total ? total : 1)))
 		return;
 	size_t off = 0;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < NSECTIONS; i++) {
 		if (s[i].size)
 			memcpy(buf + off, s[i].p, s[i].size);
 		off += ALIGN8(s[i].size);
@@ -539,6 +690,7 @@ static void save(const folio_index *ix, folio_repo *repo)
 	h.nerrors = ix->nerrors;
 	h.spool_len = ix->spool_len;
 	h.lpool_len = ix->lpool_len;
+	h.gpool_len = ix->gpool_len;
 	h.checksum = file_checksum(&h, buf, total);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -606,13 +758,15 @@ static int valid(const folio_index *ix)
 	}
 	for (size_t i = 0; i < ix->nobjs; i++)
 		if (!str_ok(ix->lpool_len, ix->objs[i].cls, 0) ||
-		    !str_ok(ix->lpool_len, ix->objs[i].labeler, 1))
+		    !str_ok(ix->lpool_len, ix->objs[i].labeler, 1) ||
+		    (ix->objs[i].shape != FOLIO_NONE && gget(NULL, ix, ix->objs[i].shape) < 0))
 			return 0;
 	for (size_t i = 0; i < ix->ntags; i++)
 		if (!str_ok(ix->lpool_len, ix->tags[i], 0))
 			return 0;
 	for (size_t i = 0; i < ix->nclasses; i++)
-		if (!str_ok(ix->lpool_len, ix->classes[i], 0))
+		if (!str_ok(ix->lpool_len, ix->classes[i], 0) ||
+		    !str_ok(ix->lpool_len, ix->class_info[i].super, 1))
 			return 0;
 	for (size_t i = 0; i < ix->nerrors; i++)
 		if (!str_ok(ix->lpool_len, ix->errors[i].file, 0) ||
@@ -643,17 +797,19 @@ static int load(folio_index **out, folio_repo *repo, const folio_oid *key, int p
 		goto bad;
 	size_t total = (size_t)st.st_size - sizeof h;
 	/* sizes: each count is bounded by the file size before multiplying */
-	uint64_t counts[8] = { h.nsamples, h.nanns, h.nobjs, h.ntags, h.nclasses, h.nerrors,
-			       h.spool_len, h.lpool_len };
-	size_t unit[8] = { sizeof(folio_sample), sizeof(folio_iann), sizeof(folio_iobject),
-			   sizeof(uint32_t), sizeof(uint32_t), sizeof(folio_ierror), 1, 1 };
+	uint64_t counts[NSECTIONS] = { h.nsamples, h.nanns, h.nobjs, h.ntags, h.nclasses, h.nerrors,
+				       h.spool_len, h.lpool_len, h.nclasses, h.gpool_len };
+	size_t unit[NSECTIONS] = { sizeof(folio_sample), sizeof(folio_iann), sizeof(folio_iobject),
+				   sizeof(uint32_t), sizeof(uint32_t), sizeof(folio_ierror), 1, 1,
+				   sizeof(folio_iclass), 1 };
 	size_t need = 0;
-	for (int i = 0; i < 8; i++) {
+	for (int i = 0; i < NSECTIONS; i++) {
 		if (counts[i] > total / unit[i])
 			goto bad;
 		need += ALIGN8((size_t)counts[i] * unit[i]);
 	}
-	if (need != total || h.spool_len > POOL_MAX || h.lpool_len > POOL_MAX)
+	if (need != total || h.spool_len > POOL_MAX || h.lpool_len > POOL_MAX ||
+	    h.gpool_len > POOL_MAX)
 		goto bad;
 	if (!(mem = malloc(total ? total : 1)))
 		goto bad;
@@ -668,8 +824,8 @@ static int load(folio_index **out, folio_repo *repo, const folio_oid *key, int p
 	if (!(ix = calloc(1, sizeof *ix)))
 		goto bad;
 	size_t off = 0;
-	void *ptr[8];
-	for (int i = 0; i < 8; i++) {
+	void *ptr[NSECTIONS];
+	for (int i = 0; i < NSECTIONS; i++) {
 		ptr[i] = mem + off;
 		off += ALIGN8((size_t)counts[i] * unit[i]);
 	}
@@ -689,6 +845,9 @@ static int load(folio_index **out, folio_repo *repo, const folio_oid *key, int p
 	ix->spool_len = h.spool_len;
 	ix->lpool = ptr[7];
 	ix->lpool_len = h.lpool_len;
+	ix->class_info = ptr[8];
+	ix->gpool = ptr[9];
+	ix->gpool_len = h.gpool_len;
 	ix->key = h.key;
 	ix->label_inputs = h.label_inputs;
 	ix->pixels = (int)h.pixels;
@@ -927,6 +1086,14 @@ int folio_index_annotation(folio_annotation *out, const folio_index *ix, uint32_
 		ob->has_box = io->has_box;
 		ob->score = io->score;
 		ob->has_score = io->has_score;
+		ob->flags = io->flags;
+		ob->area = io->area;
+		ob->has_area = io->has_area;
+		out->nobjects = k + 1;   /* what the clear below frees on failure */
+		if (io->shape != FOLIO_NONE && gget(&ob->shape, ix, io->shape) < 0) {
+			folio_index_annotation_clear(out);
+			return folio_error_set(FOLIO_ENOMEM, "index: out of memory");
+		}
 	}
 	out->nobjects = a->obj_count;
 	for (uint32_t k = 0; k < a->tag_count; k++)
@@ -946,6 +1113,8 @@ int folio_index_annotation(folio_annotation *out, const folio_index *ix, uint32_
 
 void folio_index_annotation_clear(folio_annotation *a)
 {
+	for (size_t i = 0; i < a->nobjects; i++)
+		folio_shape_free(a->objects[i].shape);
 	free(a->objects);
 	free(a->tags);
 	memset(a, 0, sizeof *a);

@@ -173,7 +173,10 @@ static int read_categories(ctx *c, const cJSON *cats, idpair **out, char ***name
 		} else if (find_id(*out, k, id) >= 0) {
 			rc = bad(c, path, 3, "categories[%zu]: \"id\" repeats an earlier category", i - 1);
 		} else {
-			if (!((*names)[k] = strdup(name->valuestring)) || labels_class(c->b, name->valuestring) < 0)
+			const cJSON *sup = cJSON_GetObjectItemCaseSensitive(o, "supercategory");
+			if (!((*names)[k] = strdup(name->valuestring)) ||
+			    labels_class_meta(c->b, name->valuestring, 1, id,
+					      cJSON_IsString(sup) ? sup->valuestring : NULL) < 0)
 				return folio_error_set(FOLIO_ENOMEM, "out of memory");
 			(*out)[k].id = id;
 			(*out)[k].idx = k;

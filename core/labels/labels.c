@@ -189,7 +189,9 @@ long labels_find(const labels_builder *b, const char *path)
 
 /* ---- building ---- */
 
-int labels_class(labels_builder *b, const char *name)
+/* The index of class name in the set (registered if new), or a negative
+ * code. */
+static long class_index(labels_builder *b, const char *name)
 {
 	folio_labelset *s = b->set;
 
@@ -211,7 +213,7 @@ int labels_class(labels_builder *b, const char *name)
 	size_t k = folio_fnv1a_str(name) & (b->cls_nslots - 1);
 	while (b->cls_slots[k]) {
 		if (strcmp(s->classes[b->cls_slots[k] - 1], name) == 0)
-			return 0;
+			return (long)b->cls_slots[k] - 1;
 		k = (k + 1) & (b->cls_nslots - 1);
 	}
 	if (s->nclasses == b->cls_cap) {
@@ -220,12 +222,40 @@ int labels_class(labels_builder *b, const char *name)
 		if (!v)
 			return folio_error_set(FOLIO_ENOMEM, "out of memory");
 		s->classes = v;
+		folio_class_info *ci = realloc(s->class_info, cap * sizeof *ci);
+		if (!ci)
+			return folio_error_set(FOLIO_ENOMEM, "out of memory");
+		s->class_info = ci;
 		b->cls_cap = cap;
 	}
 	if (!(s->classes[s->nclasses] = strdup(name)))
 		return folio_error_set(FOLIO_ENOMEM, "out of memory");
+	memset(&s->class_info[s->nclasses], 0, sizeof s->class_info[s->nclasses]);
 	s->nclasses++;
 	b->cls_slots[k] = s->nclasses;
+	return (long)s->nclasses - 1;
+}
+
+int labels_class(labels_builder *b, const char *name)
+{
+	long i = class_index(b, name);
+	return i < 0 ? (int)i : 0;
+}
+
+int labels_class_meta(labels_builder *b, const char *name, int has_id, int64_t id,
+		      const char *supercategory)
+{
+	long i = class_index(b, name);
+	if (i < 0)
+		return (int)i;
+	folio_class_info *ci = &b->set->class_info[i];
+	if (has_id && !ci->has_id) {
+		ci->id = id;
+		ci->has_id = 1;
+	}
+	if (supercategory && *supercategory && !ci->supercategory &&
+	    !(ci->supercategory = strdup(supercategory)))
+		return folio_error_set(FOLIO_ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -234,6 +264,7 @@ void labels_object_clear(folio_object *o)
 	free(o->cls);
 	free(o->labeler);
 	free(o->attributes);
+	folio_shape_free(o->shape);
 	memset(o, 0, sizeof *o);
 }
 
@@ -331,6 +362,7 @@ void folio_annotation_set_size(folio_annotation *a, int width, int height)
 			bx->w *= width;
 			bx->y *= height;
 			bx->h *= height;
+			folio_shape_scale(a->objects[i].shape, width, height);
 		}
 	else if (a->width > 0 && a->height > 0)
 		return; /* what the label file states stays */
@@ -955,9 +987,12 @@ void folio_labelset_clear(folio_labelset *set)
 	for (size_t i = 0; i < set->n; i++)
 		labels_annotation_clear(&set->v[i]);
 	free(set->v);
-	for (size_t i = 0; i < set->nclasses; i++)
+	for (size_t i = 0; i < set->nclasses; i++) {
 		free(set->classes[i]);
+		free(set->class_info[i].supercategory);
+	}
 	free(set->classes);
+	free(set->class_info);
 	for (size_t i = 0; i < set->nerrors; i++) {
 		free(set->errors[i].file);
 		free(set->errors[i].message);

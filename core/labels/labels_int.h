@@ -104,6 +104,10 @@ int labels_add_tag(folio_annotation *a, char *tag);
 
 /* Registers a class name (deduplicated, order kept). */
 int labels_class(labels_builder *b, const char *name);
+/* The same, with what the source says about it (its id, when has_id, and
+ * supercategory, may be NULL); the first source that says it wins. */
+int labels_class_meta(labels_builder *b, const char *name, int has_id, int64_t id,
+		      const char *supercategory);
 
 void labels_annotation_clear(folio_annotation *a);
 void labels_object_clear(folio_object *o);

@@ -40,7 +40,7 @@
 #define FOLIO_NONE UINT32_MAX
 
 /* Bump when the layout or meaning of a table changes. */
-#define FOLIO_INDEX_VERSION 2
+#define FOLIO_INDEX_VERSION 3
 
 /* One ground-truth object or prediction. */
 typedef struct folio_iobject {
@@ -49,8 +49,19 @@ typedef struct folio_iobject {
 	float x, y, w, h;        /* pixels, top-left; fractions if the annotation is relative */
 	float score;             /* [0,1] when has_score */
 	uint8_t has_box, has_score;
-	uint8_t pad[2];
+	uint8_t flags;           /* FOLIO_OBJ_* */
+	uint8_t has_area;
+	uint32_t shape;          /* its segmentation: offset into gpool, or FOLIO_NONE */
+	float area;              /* the source's area, when has_area */
 } folio_iobject;
+
+/* What the label set says about a class (folio_class_info, compact). */
+typedef struct folio_iclass {
+	int64_t id;              /* when has_id */
+	uint32_t super;          /* supercategory (string) or FOLIO_NONE */
+	uint8_t has_id;
+	uint8_t pad[3];
+} folio_iclass;
 
 /* One annotation (the labels of one image, ground truth or predictions). */
 typedef struct folio_iann {
@@ -103,6 +114,7 @@ typedef struct folio_index {
 	uint32_t *tags;          /* strings */
 	size_t ntags;
 	uint32_t *classes;       /* strings, in label-set order */
+	folio_iclass *class_info; /* parallel to classes */
 	size_t nclasses;
 	folio_ierror *errors;
 	size_t nerrors;
@@ -110,6 +122,8 @@ typedef struct folio_index {
 	size_t spool_len;
 	char *lpool;             /* label strings, NUL-separated */
 	size_t lpool_len;
+	unsigned char *gpool;    /* segmentations, 4-byte aligned records */
+	size_t gpool_len;
 	folio_oid label_inputs;  /* hash of every non-image (path, oid) */
 	int imagefolder;         /* some label came from a folder name */
 	void *mem;               /* the loaded file, when loaded from cache */
@@ -163,8 +177,9 @@ long folio_index_find(const folio_index *ix, const char *path);
  * are (which may be more than max). Class strings are interned, so equal
  * names have equal ids. */
 size_t folio_index_classes(uint32_t *out, size_t max, const folio_index *ix, uint32_t ann);
-/* Fills a label-set annotation for export (boxes in pixels when the
- * sample's size is known). Free with folio_index_annotation_clear. */
+/* Fills a label-set annotation for export (boxes and polygons in pixels
+ * when the sample's size is known; segmentations are copies). Free with
+ * folio_index_annotation_clear. */
 int folio_index_annotation(folio_annotation *out, const folio_index *ix, uint32_t ann,
 			   const folio_sample *s);
 void folio_index_annotation_clear(folio_annotation *a);

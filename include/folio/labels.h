@@ -25,6 +25,29 @@ typedef struct folio_box {
 				  * folio_annotation_relative() is true) */
 } folio_box;
 
+/*
+ * A segmentation: polygons (rings of points, in pixels like boxes, or in
+ * fractions of the image size while the annotation is relative) or a
+ * run-length mask in COCO's form: column-major runs starting with
+ * background, compressed into COCO's "counts" string (folio_rle_*).
+ */
+enum { FOLIO_SHAPE_POLYGONS = 1, FOLIO_SHAPE_RLE = 2 };
+
+typedef struct folio_shape {
+	int kind;                /* FOLIO_SHAPE_* */
+	double *xy;              /* polygons: x0, y0, x1, y1, ... of every ring in turn */
+	uint32_t *ring;          /* polygons: points in each ring (>= 3) */
+	size_t nrings;
+	char *rle;               /* RLE: compressed counts (COCO's string form) */
+	int rle_w, rle_h;        /* RLE: the mask's size in pixels */
+} folio_shape;
+
+/* Flags of an object, as its source states them. */
+#define FOLIO_OBJ_CROWD 0x01u      /* COCO iscrowd: one region of many instances */
+#define FOLIO_OBJ_DIFFICULT 0x02u  /* VOC difficult */
+#define FOLIO_OBJ_TRUNCATED 0x04u  /* VOC/CVAT truncated */
+#define FOLIO_OBJ_OCCLUDED 0x08u   /* VOC/CVAT occluded */
+
 typedef struct folio_object {
 	char *cls;               /* class name, never NULL */
 	folio_box box;
@@ -33,6 +56,10 @@ typedef struct folio_object {
 	int has_score;
 	char *labeler;           /* who labeled it, or NULL */
 	char *attributes;        /* JSON object text of extra attributes, or NULL */
+	unsigned flags;          /* FOLIO_OBJ_* */
+	folio_shape *shape;      /* segmentation, or NULL */
+	double area;             /* the source's area (COCO "area"), when has_area */
+	int has_area;
 } folio_object;
 
 typedef enum folio_label_format {
@@ -63,10 +90,21 @@ typedef struct folio_label_error {
 	char *message;
 } folio_label_error;
 
+/* What a source says about a class besides its name. */
+typedef struct folio_class_info {
+	int64_t id;              /* its id there (a COCO category id, a labelmap or YOLO
+				  * index), when has_id */
+	int has_id;
+	char *supercategory;     /* COCO supercategory, or NULL */
+} folio_class_info;
+
 typedef struct folio_labelset {
 	folio_annotation *v;     /* sorted by (image, prediction) */
 	size_t n;
-	char **classes;          /* class names in the sources' order, deduplicated */
+	char **classes;          /* class names in the sources' order, deduplicated,
+				  * including classes no object has */
+	folio_class_info *class_info; /* parallel to classes (the first source that
+				  * said something about a class wins) */
 	size_t nclasses;
 	folio_label_error *errors;
 	size_t nerrors;
@@ -102,6 +140,33 @@ void folio_labelset_clear(folio_labelset *set);
  */
 int folio_annotation_relative(const folio_annotation *a);
 void folio_annotation_set_size(folio_annotation *a, int width, int height);
+
+/* ---- segmentations (labels/shape.c) ---- */
+
+void folio_shape_free(folio_shape *s);
+/* A deep copy (NULL for NULL). */
+int folio_shape_copy(folio_shape **out, const folio_shape *s);
+/* Area in pixels: of an RLE mask, its pixels; of polygons, the sum of the
+ * rings' shoelace areas (as COCO's tools would rasterise them, without
+ * the pixel rounding). */
+double folio_shape_area(const folio_shape *s);
+/* The box around the shape (polygons' points, or an RLE mask's pixels);
+ * -1 if it is empty. */
+int folio_shape_bbox(folio_box *out, const folio_shape *s);
+/* Scales polygon points (x by sx, y by sy). */
+void folio_shape_scale(folio_shape *s, double sx, double sy);
+
+/*
+ * COCO's run-length masks. counts are alternating runs of 0s and 1s over
+ * the mask in column-major order, starting with 0s; the compressed form
+ * is COCO's string: each count (after the third, as a difference from the
+ * count two before) in 5-bit groups, low first, +48, with 0x20 meaning
+ * "more follows" (pycocotools' maskApi documents it). compress gives a
+ * malloc'd NUL-terminated string; decompress malloc's *out, FOLIO_EINVAL
+ * on a bad string.
+ */
+int folio_rle_compress(char **out, const uint32_t *counts, size_t n);
+int folio_rle_decompress(uint32_t **out, size_t *n, const char *s);
 
 const char *folio_label_format_name(folio_label_format f);
 /* Parses "coco", "yolo", "voc", "imagefolder", "native", "coco-results". */

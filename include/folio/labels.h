@@ -168,6 +168,17 @@ void folio_shape_scale(folio_shape *s, double sx, double sy);
 int folio_rle_compress(char **out, const uint32_t *counts, size_t n);
 int folio_rle_decompress(uint32_t **out, size_t *n, const char *s);
 
+/*
+ * A class name as one folder name, and back, so that every class can be a
+ * folder (ImageFolder exports, @by/class) and read back exactly: '%' is
+ * written "%25" and '/' "%2F", a leading '.' "%2E" (so "." and ".." and
+ * hidden names cannot occur), and a control character "%XX"; everything
+ * else, spaces and non-ASCII letters included, is kept. FOLIO_EINVAL when
+ * out is too small, or (from_folder) when folder is not such a name.
+ */
+int folio_class_to_folder(char *out, size_t size, const char *cls);
+int folio_class_from_folder(char *out, size_t size, const char *folder);
+
 const char *folio_label_format_name(folio_label_format f);
 /* Parses "coco", "yolo", "voc", "imagefolder", "native", "coco-results". */
 int folio_label_format_parse(folio_label_format *out, const char *name);

@@ -115,3 +115,31 @@ Test(shape, polygon_area_box_scale_and_copy)
 	cr_assert_eq(folio_shape_copy(&c, NULL), 0);
 	cr_expect_null(c);
 }
+
+/* Class names as folder names: exactly reversible, never '/', '.' or '..'. */
+Test(names, class_folders_round_trip)
+{
+	static const char *const names[] = {
+		"person", "tv/monitor", "T-shirt/top", "100%", "..", ".", ".hidden", "a.b",
+		"with space", "ünïcödé", "a%2Fb", "tab\there", "/", "%",
+	};
+	static const char *const want[] = {
+		"person", "tv%2Fmonitor", "T-shirt%2Ftop", "100%25", "%2E.", "%2E", "%2Ehidden",
+		"a.b", "with space", "ünïcödé", "a%252Fb", "tab%09here", "%2F", "%25",
+	};
+	char f[256], back[256];
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		cr_assert_eq(folio_class_to_folder(f, sizeof f, names[i]), 0, "%s", names[i]);
+		cr_expect_str_eq(f, want[i]);
+		cr_expect(!strchr(f, '/') && f[0] != '.', "%s -> %s", names[i], f);
+		cr_assert_eq(folio_class_from_folder(back, sizeof back, f), 0, "%s", f);
+		cr_expect_str_eq(back, names[i]);
+	}
+	cr_expect_eq(folio_class_to_folder(f, sizeof f, ""), FOLIO_EINVAL);
+	cr_expect_eq(folio_class_to_folder(f, 4, "tv/monitor"), FOLIO_EINVAL);
+	cr_expect_eq(folio_class_from_folder(back, sizeof back, "bad%zz"), FOLIO_EINVAL);
+	cr_expect_eq(folio_class_from_folder(back, sizeof back, "nul%00"), FOLIO_EINVAL);
+	cr_expect_eq(folio_class_from_folder(back, sizeof back, ".x"), FOLIO_EINVAL);
+	cr_expect_eq(folio_class_from_folder(back, sizeof back, "a/b"), FOLIO_EINVAL);
+}
